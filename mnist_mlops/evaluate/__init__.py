@@ -1,0 +1,1 @@
+"""Evaluation: metrics, tables and figures. Does not import mlflow."""

@@ -1,0 +1,33 @@
+"""The evaluation of a fitted classifier: metrics for every split and test-set artifacts."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from mnist_mlops.evaluate.metrics import confusion_table, per_class_table, split_metrics
+from mnist_mlops.evaluate.plots import confusion_figure
+
+
+@dataclass
+class Report:
+    """What an evaluation produced, ready for the tracking module to log."""
+
+    metrics: dict[str, float] = field(default_factory=dict)  # {split}_{metric} -> value
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # artifact file name -> CSV table
+    figures: dict[str, Figure] = field(default_factory=dict)  # artifact file name -> PNG figure
+
+
+def classification_report(probabilities: dict[str, tuple[np.ndarray, np.ndarray]], title: str) -> Report:
+    """Score each split from (labels, probabilities); add confusion and per-class artifacts for test."""
+    report = Report()
+    for split, (y_true, proba) in probabilities.items():
+        report.metrics.update(split_metrics(split, y_true, proba))
+    y_test, proba_test = probabilities["test"]
+    pred = proba_test.argmax(axis=1)
+    counts = confusion_table(y_test, pred)
+    report.tables["test_confusion_matrix.csv"] = counts
+    report.tables["test_per_class_metrics.csv"] = per_class_table(y_test, pred)
+    report.figures["test_confusion_matrix.png"] = confusion_figure(counts, f"{title}: test confusion matrix")
+    return report

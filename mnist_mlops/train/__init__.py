@@ -1,0 +1,1 @@
+"""Training: fitting models and timing it. Does not import mlflow."""
