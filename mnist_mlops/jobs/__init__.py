@@ -1,0 +1,1 @@
+"""Jobs: straight-line recipes that wire data, models, training, evaluation and tracking."""

@@ -1,0 +1,99 @@
+"""The baseline job: fit scikit-learn pipelines on MNIST, evaluate them and track each as a run."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from mnist_mlops import tracking
+from mnist_mlops.data import Mnist, load_mnist
+from mnist_mlops.evaluate.report import classification_report
+from mnist_mlops.models.baselines import NAMES, build_baseline
+from mnist_mlops.train import sklearn as train
+
+MODEL_CHOICES = (*NAMES, "all")
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    """Everything a `mnist-mlops baseline` invocation depends on; logged as run params."""
+
+    model: str = "all"  # dummy, logreg, knn, rf, or all: each as its own run
+    seed: int = 42  # seeds the split, the subset and every estimator
+    experiment: str = "mnist-mlops"  # MLflow experiment the runs are recorded in
+    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
+    limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
+    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
+    C: float = 1.0  # logreg: inverse L2 regularisation strength
+    max_iter: int = 100  # logreg: lbfgs iterations
+    k: int = 4  # knn: neighbours that vote
+    weights: str = "distance"  # knn: 'uniform' votes, or 'distance' (closer neighbours count more)
+    metric: str = "euclidean"  # knn: distance between PCA-projected images
+    pca_components: int = 50  # knn: PCA dimensions the neighbour search runs in
+    n_estimators: int = 200  # rf: trees in the forest
+    max_depth: int | None = None  # rf: depth limit; None grows each tree until its leaves are pure
+
+
+# Which config fields tune which pipeline parameter, per model.
+PIPELINE_PARAMS = {
+    "dummy": {},
+    "logreg": {"C": "clf__C", "max_iter": "clf__max_iter"},
+    "knn": {
+        "k": "clf__n_neighbors",
+        "weights": "clf__weights",
+        "metric": "clf__metric",
+        "pca_components": "pca__n_components",
+    },
+    "rf": {"n_estimators": "clf__n_estimators", "max_depth": "clf__max_depth"},
+}
+JOB_FIELDS = ("model", "seed", "experiment", "data_dir", "limit", "val_fraction")
+
+
+def pipeline_params(config: BaselineConfig, model: str) -> dict:
+    """Return the set_params() arguments of one model, e.g. {'clf__C': 1.0}."""
+    return {param: getattr(config, field) for field, param in PIPELINE_PARAMS[model].items()}
+
+
+def run_params(config: BaselineConfig, model: str) -> dict:
+    """Return the params one model's run logs: the job fields and that model's pipeline params."""
+    job = {field: getattr(config, field) for field in JOB_FIELDS}
+    return {**job, "model": model, **pipeline_params(config, model)}
+
+
+def fit_and_track(config: BaselineConfig, model_name: str, data: Mnist, nested: bool) -> dict[str, float]:
+    """Fit, evaluate and log one baseline as its own run; return its metrics."""
+    model = build_baseline(model_name, pipeline_params(config, model_name), config.seed)
+    tags = {"model_family": model_name, "model_kind": "sklearn"}
+    with tracking.run(model_name, tags, nested=nested) as run_id:
+        tracking.log_params(run_params(config, model_name))
+        tracking.log_datasets(data)
+        fit_seconds = train.fit(model, data.train)
+        probabilities, timings = {}, {"fit_seconds": fit_seconds}
+        for split in data.splits():
+            proba, seconds = train.predict_proba(model, split)
+            probabilities[split.name] = (split.y, proba)
+            timings[f"{split.name}_predict_seconds"] = seconds
+        report = classification_report(probabilities, title=model_name)
+        report.metrics.update(timings)
+        tracking.log_report(report)
+        tracking.log_sklearn_model(model, data.val.x[:5])
+    return {"model": model_name, "run_id": run_id, **report.metrics}
+
+
+def comparison_table(results: list[dict]) -> pd.DataFrame:
+    """Return one row per model, best validation accuracy first."""
+    columns = ["model", "val_accuracy", "test_accuracy", "val_f1_macro", "fit_seconds", "run_id"]
+    return pd.DataFrame(results)[columns].sort_values("val_accuracy", ascending=False, ignore_index=True)
+
+
+def run_baselines(config: BaselineConfig) -> pd.DataFrame:
+    """Run the chosen baseline, or every one under a parent run, and return the comparison table."""
+    data = load_mnist(config.data_dir, config.val_fraction, config.limit, config.seed)
+    tracking.use_tracking(config.experiment)
+    if config.model != "all":
+        return comparison_table([fit_and_track(config, config.model, data, nested=False)])
+    with tracking.run("baselines", {"model_kind": "sklearn"}):
+        tracking.log_params({field: getattr(config, field) for field in JOB_FIELDS})
+        table = comparison_table([fit_and_track(config, name, data, nested=True) for name in NAMES])
+        tracking.log_csv(table, "comparison.csv")
+    return table
+

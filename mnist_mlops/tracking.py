@@ -1,0 +1,112 @@
+"""The one module that talks to MLflow tracking: runs, params, metrics, artifacts, datasets, models."""
+
+import contextlib
+import os
+import subprocess
+import warnings
+from importlib.metadata import version
+from collections.abc import Iterator
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.models import infer_signature
+
+from mnist_mlops.data import Mnist
+from mnist_mlops.data.dataset import digest_of
+from mnist_mlops.evaluate.report import Report
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # embedded store in the working directory
+# skops (MLflow's sklearn format) refuses types it cannot vouch for; the forests we fit ourselves
+# need this one, reviewed: their tree node storage.
+SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+SKLEARN_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "scipy", "pandas")
+
+
+def use_tracking(experiment: str) -> None:
+    """Honour $MLFLOW_TRACKING_URI (default: SQLite in the working directory) and pick the experiment.
+
+    Under `mlflow run` the run already exists ($MLFLOW_RUN_ID) in the experiment mlflow chose.
+    """
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
+    if not os.environ.get("MLFLOW_RUN_ID"):
+        mlflow.set_experiment(experiment)
+
+
+def git_commit() -> str:
+    """Return the commit of the source tree this package runs from, or 'unknown'."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        )
+    except OSError:
+        return "unknown"
+    return result.stdout.strip() if result.returncode == 0 else "unknown"
+
+
+@contextlib.contextmanager
+def run(name: str, tags: dict[str, str], nested: bool = False) -> Iterator[str]:
+    """Open a run (nested under the active one if asked) and yield its id; a failure marks it FAILED."""
+    tags = {"git_commit": git_commit(), **tags}
+    with mlflow.start_run(run_name=name, nested=nested, tags=tags) as active:
+        if not nested:  # under `mlflow run` the run exists already and takes our name now
+            mlflow.set_tag("mlflow.runName", name)
+        yield active.info.run_id
+
+
+def log_params(params: dict) -> None:
+    """Log every parameter, None included, except those the run has already.
+
+    `mlflow run` logs the entry point's parameters as the user spelled them (C=1, data_dir='')
+    before our code starts; MLflow refuses to change a param, and both spellings say the same.
+    """
+    run = mlflow.active_run()
+    logged = mlflow.get_run(run.info.run_id).data.params
+    mlflow.log_params({key: str(value) for key, value in params.items() if key not in logged})
+
+
+def log_datasets(data: Mnist) -> None:
+    """Record each split as an MLflow dataset input whose digest covers its pixels and labels."""
+    for split in data.splits():
+        with warnings.catch_warnings():  # MLflow registers its local source class twice, then warns of it
+            warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+            dataset = mlflow.data.from_numpy(
+                split.x, targets=split.y, source=data.source, name=f"mnist-{split.name}",
+                digest=digest_of(split.x, split.y),
+            )
+        mlflow.log_input(dataset, context=split.name)
+    mlflow.set_tag("data_digest", data.digest)
+
+
+def log_csv(table: pd.DataFrame, file_name: str) -> None:
+    """Log a table as a CSV artifact of the active run."""
+    mlflow.log_text(table.to_csv(), file_name)
+
+
+def log_report(report: Report) -> None:
+    """Log a report's metrics, its tables as CSV and its figures as PNG."""
+    mlflow.log_metrics(report.metrics)
+    for file_name, table in report.tables.items():
+        log_csv(table, file_name)
+    for file_name, figure in report.figures.items():
+        mlflow.log_figure(figure, file_name)
+
+
+def pinned(packages: tuple[str, ...]) -> list[str]:
+    """Return 'name==version' of each installed package: exact, and seconds faster than inference."""
+    return [f"{package}=={version(package)}" for package in packages]
+
+
+def log_sklearn_model(model, example: np.ndarray) -> str:
+    """Log a fitted pipeline with its signature and an input example; return the model URI."""
+    signature = infer_signature(example, model.predict(example))
+    info = mlflow.sklearn.log_model(
+        model,
+        name="model",
+        signature=signature,
+        input_example=example,
+        pip_requirements=pinned(SKLEARN_REQUIREMENTS),
+        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+    )
+    return info.model_uri
