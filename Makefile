@@ -1,0 +1,32 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test test-fast lint bench clean
+
+run: $(INSTALLED)  ## the main job, tracked in sqlite:///mlflow.db in this folder
+	$(BIN)/mnist-mlops baseline --model all
+
+test: $(INSTALLED)  ## the whole test suite, slow tests included (what CI runs)
+	$(BIN)/python -m pytest
+
+test-fast: $(INSTALLED)  ## the suite without the slow tests
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check mnist_mlops tests bench
+	$(BIN)/ruff format --check mnist_mlops tests bench
+
+bench: $(INSTALLED)  ## speed, accuracy and memory figures into bench/results/
+	$(BIN)/python -m bench.baselines
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+clean:
+	rm -rf $(VENV) mlruns mlartifacts mlflow.db .pytest_cache
