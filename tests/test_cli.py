@@ -1,0 +1,80 @@
+"""The command line: help, bad input, and that a failure leaves no run RUNNING."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+from click.testing import CliRunner
+
+from mnist_mlops.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_help_lists_the_jobs():
+    result = invoke("--help")
+    assert result.exit_code == 0 and "baseline" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "svm"], "'svm' is not one of"),
+        (["--limit", "-3"], "-3 is not in the range x>=0"),
+        (["--k", "0"], "0 is not in the range x>=1"),
+        (["--n-estimators", "0"], "0 is not in the range x>=1"),
+        (["--val-fraction", "1.5"], "1.5 is not in the range 0<x<1"),
+        (["--C", "0"], "0.0 is not in the range x>0"),
+    ],
+)
+def test_bad_options_fail_before_any_run(tracking_store, args, message):
+    result = invoke("baseline", *args)
+    assert result.exit_code == 2 and message in result.output
+    assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_missing_files_and_no_network(tracking_store, tmp_path):
+    result = invoke("baseline", "--model", "dummy", "--data-dir", str(tmp_path / "empty"))
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: train-images-idx3-ubyte.gz is not in")
+    assert "no mirror served it intact" in result.output and len(result.output.splitlines()) == 1
+    assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_checksum_mismatch(tracking_store, offline_data, tmp_path):
+    for path in offline_data.glob("*.gz"):
+        shutil.copy(path, tmp_path)
+    (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes(b"not mnist")
+    result = invoke("baseline", "--model", "dummy", "--data-dir", str(tmp_path))
+    assert result.exit_code == 1 and "train-labels-idx1-ubyte.gz: SHA-256 mismatch" in result.output
+    assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+@pytest.mark.slow
+def test_sigterm_mid_run_marks_the_run_failed(tracking_store):
+    assert mlflow.search_runs(search_all_experiments=True).empty  # creates the store before the child uses it
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mnist_mlops", "baseline", "--model", "rf", "--n-estimators", "500",
+         "--limit", "20000"],
+        env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if (mlflow.search_runs(search_all_experiments=True)["status"] == "RUNNING").any():
+            break
+        time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    runs = mlflow.search_runs(search_all_experiments=True)
+    assert runs["status"].tolist() == ["FAILED"]

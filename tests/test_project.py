@@ -1,0 +1,106 @@
+"""The MLflow Project: parameters reach the CLI, pins agree, `mlflow run` works end to end."""
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import mlflow
+import pytest
+import yaml
+
+from mnist_mlops.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+MLPROJECT = yaml.safe_load((REPO / "MLproject").read_text())
+ENTRY_POINTS = sorted(MLPROJECT["entry_points"])
+
+
+def parse_entry_point(name: str, values: dict) -> tuple[str, dict]:
+    """Render an entry point's command with values and parse it with the CLI; return subcommand and params."""
+    entry = MLPROJECT["entry_points"][name]
+    command = entry["command"].format(**{key: shlex.quote(str(value)) for key, value in values.items()})
+    words = shlex.split(command)
+    assert words[:3] == ["python", "-m", "mnist_mlops"], command
+    subcommand = cli.get_command(None, words[3])
+    return words[3], subcommand.make_context(words[3], words[4:]).params
+
+
+@pytest.mark.parametrize("name", ENTRY_POINTS)
+def test_every_parameter_reaches_its_option(name):
+    parameters = MLPROJECT["entry_points"][name]["parameters"]
+    placeholders = re.findall(r"\{(\w+)\}", MLPROJECT["entry_points"][name]["command"])
+    assert sorted(placeholders) == sorted(parameters), "each parameter is used exactly once"
+    defaults = {key: spec["default"] for key, spec in parameters.items()}
+    subcommand, parsed = parse_entry_point(name, defaults)
+    for key in parameters:
+        assert key in parsed, f"{key} is not an option of `{subcommand}`"
+
+
+@pytest.mark.parametrize("name", ENTRY_POINTS)
+def test_mlproject_defaults_are_the_cli_defaults(name):
+    parameters = MLPROJECT["entry_points"][name]["parameters"]
+    subcommand, parsed = parse_entry_point(name, {k: spec["default"] for k, spec in parameters.items()})
+    cli_defaults = cli.get_command(None, subcommand).make_context(subcommand, []).params
+    for key in parameters:
+        assert parsed[key] == cli_defaults[key], key
+
+
+def test_a_given_value_lands_in_its_option():
+    parameters = MLPROJECT["entry_points"]["baseline"]["parameters"]
+    values = {key: spec["default"] for key, spec in parameters.items()}
+    values.update(model="knn", data_dir="/some where", limit=300, k=7, C=0.25, max_depth=9, weights="uniform")
+    _, parsed = parse_entry_point("baseline", values)
+    assert (parsed["model"], parsed["data_dir"], parsed["limit"], parsed["k"]) == ("knn", "/some where", 300, 7)
+    assert (parsed["C"], parsed["max_depth"], parsed["weights"]) == (0.25, 9, "uniform")
+
+
+def test_conda_env_pins_the_same_dependencies_as_pyproject():
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    conda = yaml.safe_load((REPO / "conda.yaml").read_text())
+    pip_section = next(item["pip"] for item in conda["dependencies"] if isinstance(item, dict))
+    assert sorted(pip_section) == sorted(pyproject)
+    assert MLPROJECT["conda_env"] == "conda.yaml"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "make test" in readme and "make run" in readme
+    assert ci.strip().splitlines()[-1] == "make test"
+
+
+def mlflow_run(entry_point: str, tmp_path: Path, *params: str) -> subprocess.CompletedProcess:
+    """Run `mlflow run REPO -e entry_point --env-manager local` into the test's store."""
+    experiment = f"project-{entry_point}"
+    mlflow.create_experiment(experiment, artifact_location=(tmp_path / "artifacts").as_uri())
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    command = [sys.executable, "-m", "mlflow", "run", str(REPO), "-e", entry_point, "--env-manager", "local",
+               "--experiment-name", experiment]
+    for param in params:
+        command += ["-P", param]
+    result = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return mlflow.search_runs(experiment_names=[experiment])
+
+
+@pytest.mark.slow
+def test_mlflow_run_baseline_end_to_end(tracking_store, tmp_path):
+    runs = mlflow_run("baseline", tmp_path, "model=knn", "limit=1000", "k=3")
+    assert len(runs) == 1
+    run = runs.iloc[0]
+    assert run["status"] == "FINISHED" and run["tags.mlflow.project.entryPoint"] == "baseline"
+    assert run["params.clf__n_neighbors"] == "3" and run["metrics.test_accuracy"] > 0.85
+
+
+@pytest.mark.slow
+def test_mlflow_run_main_nests_every_baseline_under_the_project_run(tracking_store, tmp_path):
+    runs = mlflow_run("main", tmp_path, "limit=1000")
+    project_run = runs[runs["tags.mlflow.project.entryPoint"] == "main"]
+    children = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert len(project_run) == 1 and sorted(children["tags.mlflow.runName"]) == ["dummy", "knn", "logreg", "rf"]
+    assert (children["tags.mlflow.parentRunId"] == project_run["run_id"].item()).all()
+    assert (runs["status"] == "FINISHED").all()
