@@ -1,0 +1,49 @@
+"""What every benchmark shares: running a job in a measured subprocess and writing its report."""
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_measured(args: list[str], workdir: Path) -> dict:
+    """Run `python -m mnist_mlops ARGS` in workdir with its own SQLite store; return seconds and peak GiB."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}", "PYTHONPATH": str(REPO)}
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "mnist_mlops", *args], cwd=workdir, env=env, check=True)
+    seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child's peak RSS
+    return {"wall_seconds": round(seconds, 1), "peak_rss_gib": round(peak_kib / 2**20, 2)}
+
+
+def machine() -> dict:
+    """Describe the machine the figures were measured on."""
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def write_report(name: str, figures: dict, goals: list[tuple[str, float, str, float]]) -> Path:
+    """Write results/NAME.json and NAME.md; goals are (label, measured, '>=' or '<=', target)."""
+    checked = [
+        {"goal": label, "measured": measured, "target": f"{op} {target}",
+         "met": measured >= target if op == ">=" else measured <= target}
+        for label, measured, op, target in goals
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    record = {"benchmark": name, "when": datetime.now(UTC).isoformat(timespec="seconds"),
+              "machine": machine(), "figures": figures, "goals": checked}
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
+    lines = [f"# Benchmark: {name}", "", f"Measured {record['when']} on {record['machine']['cpus']} CPUs.", "",
+             "| goal | measured | target | met |", "|---|---|---|---|"]
+    lines += [f"| {g['goal']} | {g['measured']} | {g['target']} | {'yes' if g['met'] else 'NO'} |" for g in checked]
+    lines += ["", "All figures:", "", "```json", json.dumps(figures, indent=2), "```"]
+    path = RESULTS / f"{name}.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
