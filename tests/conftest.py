@@ -26,6 +26,23 @@ def offline_data() -> Path:
         yield data_dir
 
 
+MLFLOW_STATE_VARIABLES = ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID")
+
+
+def clear_mlflow_state_variables() -> None:
+    """Remove what mlflow.set_experiment() or `mlflow run` leave in os.environ for the next test."""
+    for name in MLFLOW_STATE_VARIABLES:
+        os.environ.pop(name, None)
+
+
+@pytest.fixture(autouse=True)
+def isolated_mlflow_environment():
+    """Start and leave every test with no experiment or run chosen through the environment."""
+    clear_mlflow_state_variables()
+    yield
+    clear_mlflow_state_variables()
+
+
 @pytest.fixture
 def tracking_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run the test in a temporary folder whose SQLite file is the MLflow store; return its URI."""

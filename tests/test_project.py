@@ -77,7 +77,8 @@ def mlflow_run(entry_point: str, tmp_path: Path, *params: str) -> subprocess.Com
     """Run `mlflow run REPO -e entry_point --env-manager local` into the test's store."""
     experiment = f"project-{entry_point}"
     mlflow.create_experiment(experiment, artifact_location=(tmp_path / "artifacts").as_uri())
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_EXPERIMENT")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     command = [sys.executable, "-m", "mlflow", "run", str(REPO), "-e", entry_point, "--env-manager", "local",
                "--experiment-name", experiment]
     for param in params:

@@ -26,6 +26,7 @@ def all_baselines(tmp_path_factory):
         patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder / 'mlflow.db'}")
         table = run_baselines(BaselineConfig(model="all", **SMALL))
         yield table, runs_of("test-baselines")
+        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)  # set by mlflow.set_experiment
 
 
 def test_all_is_a_parent_with_one_child_per_model(all_baselines):
