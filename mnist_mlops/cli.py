@@ -6,10 +6,37 @@ import sys
 
 import click
 
+from mnist_mlops.config import (
+    ACTIVATIONS,
+    ARCHITECTURES,
+    BASELINE_MODELS,
+    OPTIMIZERS,
+    POOLS,
+    SCHEDULES,
+    BaselineConfig,
+    TrainConfig,
+)
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.jobs.baseline import MODEL_CHOICES, BaselineConfig
 
 DEFAULTS = BaselineConfig()
+TRAIN = TrainConfig()
+
+
+class LayerSizes(click.ParamType):
+    """A comma-separated list of positive integers, such as 256,128."""
+
+    name = "SIZES"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            sizes = tuple(int(part) for part in str(value).split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list of whole numbers, e.g. 256,128", param, ctx)
+        if not all(size > 0 for size in sizes):
+            self.fail(f"{value!r}: every layer size must be a positive number", param, ctx)
+        return sizes
 
 
 class Cli(click.Group):
@@ -40,17 +67,41 @@ def zero_as_none(ctx, param, value):
 def data_options(command):
     """Add the data options every job shares."""
     options = [
-        click.option("--data-dir", default="", callback=empty_as_none, show_default=False,
-                     help="Folder with the four MNIST files [default: $MNIST_DATA_DIR, else the user cache]."),
-        click.option("--limit", type=click.IntRange(min=0), default=0, callback=zero_as_none,
-                     help="Use a stratified subset of N training images for quick runs (0: all 60,000)."),
-        click.option("--val-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-                     default=DEFAULTS.val_fraction, show_default=True,
-                     help="Share of the training images held out for validation."),
-        click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
-                     help="Seeds the split, the subset and the models."),
-        click.option("--experiment", envvar="MLFLOW_EXPERIMENT_NAME", default=DEFAULTS.experiment,
-                     show_default=True, help="MLflow experiment to record runs in."),
+        click.option(
+            "--data-dir",
+            default="",
+            callback=empty_as_none,
+            show_default=False,
+            help="Folder with the four MNIST files [default: $MNIST_DATA_DIR, else the user cache].",
+        ),
+        click.option(
+            "--limit",
+            type=click.IntRange(min=0),
+            default=0,
+            callback=zero_as_none,
+            help="Use a stratified subset of N training images for quick runs (0: all 60,000).",
+        ),
+        click.option(
+            "--val-fraction",
+            type=click.FloatRange(0, 1, min_open=True, max_open=True),
+            default=DEFAULTS.val_fraction,
+            show_default=True,
+            help="Share of the training images held out for validation.",
+        ),
+        click.option(
+            "--seed",
+            type=int,
+            default=DEFAULTS.seed,
+            show_default=True,
+            help="Seeds the split, the subset and the models.",
+        ),
+        click.option(
+            "--experiment",
+            envvar="MLFLOW_EXPERIMENT_NAME",
+            default=DEFAULTS.experiment,
+            show_default=True,
+            help="MLflow experiment to record runs in.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -69,28 +120,124 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
-@click.option("--model", type=click.Choice(MODEL_CHOICES), default=DEFAULTS.model,
-              help="Baseline to fit; 'all' fits each as its own run and prints a comparison.")
+@click.option(
+    "--model",
+    type=click.Choice((*BASELINE_MODELS, "all")),
+    default=DEFAULTS.model,
+    help="Baseline to fit; 'all' fits each as its own run and prints a comparison.",
+)
 @data_options
-@click.option("--C", "C", type=click.FloatRange(min=0, min_open=True), default=DEFAULTS.C,
-              help="logreg: inverse regularisation strength.")
+@click.option(
+    "--C",
+    "C",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULTS.C,
+    help="logreg: inverse regularisation strength.",
+)
 @click.option("--max-iter", type=click.IntRange(min=1), default=DEFAULTS.max_iter, help="logreg: solver iterations.")
 @click.option("--k", type=click.IntRange(min=1), default=DEFAULTS.k, help="knn: neighbours that vote.")
-@click.option("--weights", type=click.Choice(["uniform", "distance"]), default=DEFAULTS.weights,
-              help="knn: how neighbours' votes are weighted.")
-@click.option("--metric", type=click.Choice(["euclidean", "manhattan", "cosine"]), default=DEFAULTS.metric,
-              help="knn: distance between PCA-projected images.")
-@click.option("--pca-components", type=click.IntRange(min=1, max=784), default=DEFAULTS.pca_components,
-              help="knn: PCA dimensions the neighbour search runs in.")
+@click.option(
+    "--weights",
+    type=click.Choice(["uniform", "distance"]),
+    default=DEFAULTS.weights,
+    help="knn: how neighbours' votes are weighted.",
+)
+@click.option(
+    "--metric",
+    type=click.Choice(["euclidean", "manhattan", "cosine"]),
+    default=DEFAULTS.metric,
+    help="knn: distance between PCA-projected images.",
+)
+@click.option(
+    "--pca-components",
+    type=click.IntRange(min=1, max=784),
+    default=DEFAULTS.pca_components,
+    help="knn: PCA dimensions the neighbour search runs in.",
+)
 @click.option("--n-estimators", type=click.IntRange(min=1), default=DEFAULTS.n_estimators, help="rf: trees.")
-@click.option("--max-depth", type=click.IntRange(min=0), default=0, callback=zero_as_none,
-              help="rf: depth limit (0: grow until leaves are pure).")
+@click.option(
+    "--max-depth",
+    type=click.IntRange(min=0),
+    default=0,
+    callback=zero_as_none,
+    help="rf: depth limit (0: grow until leaves are pure).",
+)
 def baseline(**options) -> None:
     """Fit scikit-learn baselines and track each as an MLflow run."""
     from mnist_mlops.jobs.baseline import run_baselines
 
     table = run_baselines(BaselineConfig(**options))
     click.echo(table.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
+
+
+def sizes_text(sizes: tuple[int, ...]) -> str:
+    """Write layer sizes as the command line takes them."""
+    return ",".join(map(str, sizes))
+
+
+@cli.command()
+@click.option("--arch", type=click.Choice(ARCHITECTURES), default=TRAIN.arch, help="Network family.")
+@click.option("--hidden", type=LayerSizes(), default=sizes_text(TRAIN.hidden), help="mlp: hidden layer sizes.")
+@click.option(
+    "--filters",
+    type=LayerSizes(),
+    default=sizes_text(TRAIN.filters),
+    help="cnn: filters of each conv block (a 'same' convolution, then pooling).",
+)
+@click.option(
+    "--kernel-size", type=click.IntRange(min=1, max=28), default=TRAIN.kernel_size, help="cnn: convolution kernel side."
+)
+@click.option("--pool", type=click.Choice(POOLS), default=TRAIN.pool, help="cnn: pooling after each block.")
+@click.option("--dense", type=click.IntRange(min=1), default=TRAIN.dense, help="cnn: units of the dense head.")
+@click.option("--activation", type=click.Choice(ACTIVATIONS), default=TRAIN.activation, help="Hidden activation.")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=TRAIN.dropout, help="Dropout rate.")
+@click.option(
+    "--batch-norm",
+    type=click.BOOL,
+    default=TRAIN.batch_norm,
+    help="Batch normalisation after each hidden layer and convolution (true/false).",
+)
+@click.option(
+    "--augment",
+    type=click.BOOL,
+    default=TRAIN.augment,
+    help="Random shifts (<= 3 px) and rotations (<= 10 degrees) while training (true/false).",
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice(OPTIMIZERS),
+    default=TRAIN.optimizer,
+    help="adam, adamw, or sgd with Nesterov momentum 0.9.",
+)
+@click.option(
+    "--learning-rate",
+    type=click.FloatRange(min=0, min_open=True),
+    default=TRAIN.learning_rate,
+    help="Initial learning rate.",
+)
+@click.option("--weight-decay", type=click.FloatRange(min=0), default=TRAIN.weight_decay, help="adamw: weight decay.")
+@click.option(
+    "--schedule",
+    type=click.Choice(SCHEDULES),
+    default=TRAIN.schedule,
+    help="Learning rate: constant, cosine decay to zero, or halved when val_loss stalls (plateau).",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=TRAIN.batch_size, help="Images per step.")
+@click.option("--epochs", type=click.IntRange(min=1), default=TRAIN.epochs, help="Most passes over the data.")
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    default=TRAIN.patience,
+    help="Early stopping: epochs without a lower val_loss; the best weights are kept.",
+)
+@data_options
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def train(**options) -> None:
+    """Train a Keras MLP or CNN and track it as an MLflow run."""
+    from mnist_mlops.jobs.train import run_training
+
+    metrics = run_training(TrainConfig(**options)).metrics
+    click.echo(" ".join(f"{name}={metrics[name]:.4f}" for name in ("val_accuracy", "test_accuracy", "fit_seconds")))
 
 
 def main() -> None:

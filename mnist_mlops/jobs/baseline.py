@@ -1,37 +1,13 @@
 """The baseline job: fit scikit-learn pipelines on MNIST, evaluate them and track each as a run."""
 
-from dataclasses import dataclass
-
 import pandas as pd
 
 from mnist_mlops import tracking
+from mnist_mlops.config import BASELINE_MODELS, BaselineConfig
 from mnist_mlops.data import Mnist, load_mnist
 from mnist_mlops.evaluate.report import classification_report
-from mnist_mlops.models.baselines import NAMES, build_baseline
+from mnist_mlops.models.baselines import build_baseline
 from mnist_mlops.train import sklearn as train
-
-MODEL_CHOICES = (*NAMES, "all")
-
-
-@dataclass(frozen=True)
-class BaselineConfig:
-    """Everything a `mnist-mlops baseline` invocation depends on; logged as run params."""
-
-    model: str = "all"  # dummy, logreg, knn, rf, or all: each as its own run
-    seed: int = 42  # seeds the split, the subset and every estimator
-    experiment: str = "mnist-mlops"  # MLflow experiment the runs are recorded in
-    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
-    limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
-    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
-    C: float = 1.0  # logreg: inverse L2 regularisation strength
-    max_iter: int = 100  # logreg: lbfgs iterations
-    k: int = 4  # knn: neighbours that vote
-    weights: str = "distance"  # knn: 'uniform' votes, or 'distance' (closer neighbours count more)
-    metric: str = "euclidean"  # knn: distance between PCA-projected images
-    pca_components: int = 50  # knn: PCA dimensions the neighbour search runs in
-    n_estimators: int = 200  # rf: trees in the forest
-    max_depth: int | None = None  # rf: depth limit; None grows each tree until its leaves are pure
-
 
 # Which config fields tune which pipeline parameter, per model.
 PIPELINE_PARAMS = {
@@ -93,7 +69,6 @@ def run_baselines(config: BaselineConfig) -> pd.DataFrame:
         return comparison_table([fit_and_track(config, config.model, data, nested=False)])
     with tracking.run("baselines", {"model_kind": "sklearn"}):
         tracking.log_params({field: getattr(config, field) for field in JOB_FIELDS})
-        table = comparison_table([fit_and_track(config, name, data, nested=True) for name in NAMES])
+        table = comparison_table([fit_and_track(config, name, data, nested=True) for name in BASELINE_MODELS])
         tracking.log_csv(table, "comparison.csv")
     return table
-

@@ -1,0 +1,65 @@
+"""One config object per job, every field commented; the CLI builds them and runs log them.
+
+This module imports nothing heavy, so `mnist-mlops --help` starts fast.
+"""
+
+from dataclasses import dataclass
+
+BASELINE_MODELS = ("dummy", "logreg", "knn", "rf")
+ARCHITECTURES = ("mlp", "cnn")
+ACTIVATIONS = ("relu", "gelu", "elu", "selu", "swish", "tanh")
+POOLS = ("max", "avg")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("constant", "cosine", "plateau")
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    """Everything a `mnist-mlops baseline` invocation depends on; logged as run params."""
+
+    model: str = "all"  # dummy, logreg, knn, rf, or all: each as its own run
+    seed: int = 42  # seeds the split, the subset and every estimator
+    experiment: str = "mnist-mlops"  # MLflow experiment the runs are recorded in
+    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
+    limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
+    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
+    C: float = 1.0  # logreg: inverse L2 regularisation strength
+    max_iter: int = 100  # logreg: lbfgs iterations
+    k: int = 4  # knn: neighbours that vote
+    weights: str = "distance"  # knn: 'uniform' votes, or 'distance' (closer neighbours count more)
+    metric: str = "euclidean"  # knn: distance between PCA-projected images
+    pca_components: int = 50  # knn: PCA dimensions the neighbour search runs in
+    n_estimators: int = 200  # rf: trees in the forest
+    max_depth: int | None = None  # rf: depth limit; None grows each tree until its leaves are pure
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a `mnist-mlops train` invocation depends on; logged whole as run params."""
+
+    arch: str = "cnn"  # mlp or cnn
+    # Network shape.
+    hidden: tuple[int, ...] = (512, 256)  # mlp: units of each hidden Dense layer
+    filters: tuple[int, ...] = (32, 64, 128)  # cnn: filters of each conv block (convolution, then pooling)
+    kernel_size: int = 3  # cnn: side of each convolution kernel
+    pool: str = "max"  # cnn: 'max' or 'avg' pooling after each conv block
+    dense: int = 128  # cnn: units of the dense head
+    activation: str = "relu"  # activation of every hidden layer
+    dropout: float = 0.3  # dropout rate after each MLP layer and around the CNN head, in [0, 1)
+    batch_norm: bool = True  # batch normalisation after each hidden layer and convolution
+    augment: bool = True  # random shifts (<= 3 px) and rotations (<= 10 degrees) while training
+    # Optimisation.
+    optimizer: str = "adamw"  # adam, adamw (decoupled weight decay) or sgd (Nesterov momentum 0.9)
+    learning_rate: float = 2e-3  # initial learning rate
+    weight_decay: float = 1e-4  # adamw: decoupled weight decay
+    schedule: str = "cosine"  # constant, cosine (decay to zero over all epochs) or plateau (halve on stall)
+    batch_size: int = 128  # images per gradient step
+    epochs: int = 15  # most passes over the training split
+    patience: int = 5  # early stopping: epochs without a lower val_loss before stopping
+    # Data and bookkeeping.
+    seed: int = 42  # seeds the split, the subset, weight initialisation, dropout and augmentation
+    experiment: str = "mnist-mlops"  # MLflow experiment the run is recorded in
+    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
+    limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
+    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
+    quiet: bool = False  # no Keras progress bars (for scripts and logs)
