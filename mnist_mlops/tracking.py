@@ -4,8 +4,8 @@ import contextlib
 import os
 import subprocess
 import warnings
-from importlib.metadata import version
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import mlflow
@@ -22,6 +22,15 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # embedded store in the working di
 # need this one, reviewed: their tree node storage.
 SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
 SKLEARN_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "scipy", "pandas")
+KERAS_REQUIREMENTS = ("mlflow", "tensorflow", "keras", "numpy", "pandas")
+# Keras' names for what an epoch logs, and ours ({split}_{name}).
+EPOCH_METRICS = {
+    "loss": "train_loss",
+    "accuracy": "train_accuracy",
+    "val_loss": "val_loss",
+    "val_accuracy": "val_accuracy",
+    "learning_rate": "learning_rate",
+}
 
 
 def use_tracking(experiment: str) -> None:
@@ -63,7 +72,12 @@ def log_params(params: dict) -> None:
     """
     run = mlflow.active_run()
     logged = mlflow.get_run(run.info.run_id).data.params
-    mlflow.log_params({key: str(value) for key, value in params.items() if key not in logged})
+    mlflow.log_params({key: param_text(value) for key, value in params.items() if key not in logged})
+
+
+def param_text(value) -> str:
+    """Write a param as the command line takes it: tuples as 512,256."""
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 def log_datasets(data: Mnist) -> None:
@@ -72,7 +86,10 @@ def log_datasets(data: Mnist) -> None:
         with warnings.catch_warnings():  # MLflow registers its local source class twice, then warns of it
             warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
             dataset = mlflow.data.from_numpy(
-                split.x, targets=split.y, source=data.source, name=f"mnist-{split.name}",
+                split.x,
+                targets=split.y,
+                source=data.source,
+                name=f"mnist-{split.name}",
                 digest=digest_of(split.x, split.y),
             )
         mlflow.log_input(dataset, context=split.name)
@@ -84,9 +101,15 @@ def log_csv(table: pd.DataFrame, file_name: str) -> None:
     mlflow.log_text(table.to_csv(), file_name)
 
 
-def log_report(report: Report) -> None:
-    """Log a report's metrics, its tables as CSV and its figures as PNG."""
-    mlflow.log_metrics(report.metrics)
+def log_epoch(epoch: int, logs: dict) -> None:
+    """Log one epoch's Keras metrics as step metrics (step = 1-based epoch), so the UI draws curves."""
+    metrics = {EPOCH_METRICS[key]: float(value) for key, value in logs.items() if key in EPOCH_METRICS}
+    mlflow.log_metrics(metrics, step=epoch + 1)
+
+
+def log_report(report: Report, step: int = 0) -> None:
+    """Log a report's metrics at step, its tables as CSV and its figures as PNG."""
+    mlflow.log_metrics(report.metrics, step=step)
     for file_name, table in report.tables.items():
         log_csv(table, file_name)
     for file_name, figure in report.figures.items():
@@ -108,5 +131,18 @@ def log_sklearn_model(model, example: np.ndarray) -> str:
         input_example=example,
         pip_requirements=pinned(SKLEARN_REQUIREMENTS),
         skops_trusted_types=SKOPS_TRUSTED_TYPES,
+    )
+    return info.model_uri
+
+
+def log_keras_model(model, example: np.ndarray) -> str:
+    """Log a Keras network with its signature and an input example; return the model URI.
+
+    mlflow.tensorflow, not mlflow.keras: in MLflow 3.17 the latter writes the input example
+    before it creates the model folder and fails.
+    """
+    signature = infer_signature(example, model.predict(example, verbose=0))
+    info = mlflow.tensorflow.log_model(
+        model, name="model", signature=signature, input_example=example, pip_requirements=pinned(KERAS_REQUIREMENTS)
     )
     return info.model_uri

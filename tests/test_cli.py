@@ -64,9 +64,11 @@ def test_checksum_mismatch(tracking_store, offline_data, tmp_path):
 def test_sigterm_mid_run_marks_the_run_failed(tracking_store):
     assert mlflow.search_runs(search_all_experiments=True).empty  # creates the store before the child uses it
     process = subprocess.Popen(
-        [sys.executable, "-m", "mnist_mlops", "baseline", "--model", "rf", "--n-estimators", "500",
-         "--limit", "20000"],
-        env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "mnist_mlops", "baseline", "--model", "rf", "--n-estimators", "500", "--limit", "20000"],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
@@ -78,3 +80,23 @@ def test_sigterm_mid_run_marks_the_run_failed(tracking_store):
     assert process.returncode == 128 + signal.SIGTERM, stderr
     runs = mlflow.search_runs(search_all_experiments=True)
     assert runs["status"].tolist() == ["FAILED"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hidden", ""], "Invalid value for '--hidden': '' is not a comma-separated list"),
+        (["--hidden", "256,-8"], "Invalid value for '--hidden': '256,-8': every layer size must be a positive"),
+        (["--filters", "0"], "Invalid value for '--filters'"),
+        (["--activation", "sigmoidal"], "Invalid value for '--activation'"),
+        (["--optimizer", "rmsprop"], "Invalid value for '--optimizer'"),
+        (["--dropout", "1"], "Invalid value for '--dropout': 1.0 is not in the range 0<=x<1"),
+        (["--dropout", "-0.1"], "Invalid value for '--dropout'"),
+        (["--arch", "rnn"], "Invalid value for '--arch'"),
+        (["--batch-norm", "maybe"], "Invalid value for '--batch-norm'"),
+    ],
+)
+def test_bad_network_options_fail_before_training(tracking_store, args, message):
+    result = invoke("train", *args)
+    assert result.exit_code == 2 and message in result.output
+    assert mlflow.search_runs(search_all_experiments=True).empty

@@ -79,8 +79,19 @@ def mlflow_run(entry_point: str, tmp_path: Path, *params: str) -> subprocess.Com
     mlflow.create_experiment(experiment, artifact_location=(tmp_path / "artifacts").as_uri())
     env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_EXPERIMENT")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    command = [sys.executable, "-m", "mlflow", "run", str(REPO), "-e", entry_point, "--env-manager", "local",
-               "--experiment-name", experiment]
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "run",
+        str(REPO),
+        "-e",
+        entry_point,
+        "--env-manager",
+        "local",
+        "--experiment-name",
+        experiment,
+    ]
     for param in params:
         command += ["-P", param]
     result = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
@@ -105,3 +116,12 @@ def test_mlflow_run_main_nests_every_baseline_under_the_project_run(tracking_sto
     assert len(project_run) == 1 and sorted(children["tags.mlflow.runName"]) == ["dummy", "knn", "logreg", "rf"]
     assert (children["tags.mlflow.parentRunId"] == project_run["run_id"].item()).all()
     assert (runs["status"] == "FINISHED").all()
+
+
+@pytest.mark.slow
+def test_mlflow_run_train_end_to_end(tracking_store, tmp_path):
+    runs = mlflow_run("train", tmp_path, "arch=mlp", "hidden=64", "limit=1000", "epochs=2", "augment=false")
+    run = runs.iloc[0]
+    assert len(runs) == 1 and run["status"] == "FINISHED" and run["tags.mlflow.project.entryPoint"] == "train"
+    assert run["params.hidden"] == "64" and run["params.augment"] == "false" and run["params.epochs"] == "2"
+    assert run["metrics.epochs_run"] == 2 and run["metrics.test_accuracy"] > 0.5

@@ -87,9 +87,7 @@ def split_train_val(labels: np.ndarray, val_fraction: float, seed: int) -> tuple
             f"{len(labels)} training images leave {n_val} for validation and {len(labels) - n_val} "
             f"for training; each split needs at least one image per digit: use a larger --limit"
         )
-    train, val = train_test_split(
-        np.arange(len(labels)), test_size=val_fraction, stratify=labels, random_state=seed
-    )
+    train, val = train_test_split(np.arange(len(labels)), test_size=val_fraction, stratify=labels, random_state=seed)
     return np.sort(train), np.sort(val)
 
 

@@ -43,9 +43,7 @@ def parse_idx(content: bytes, name: str, magic: int) -> np.ndarray:
         raise MnistMlopsError(f"{name}: images are {shape[1]}x{shape[2]}, expected 28x28")
     expected = header_size + int(np.prod(shape))
     if len(content) != expected:
-        raise MnistMlopsError(
-            f"{name}: {len(content)} bytes, expected {expected} for shape {shape} (truncated file?)"
-        )
+        raise MnistMlopsError(f"{name}: {len(content)} bytes, expected {expected} for shape {shape} (truncated file?)")
     return np.frombuffer(content, dtype=np.uint8, offset=header_size).reshape(shape)
 
 

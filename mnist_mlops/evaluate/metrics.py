@@ -31,9 +31,7 @@ def confusion_table(y_true: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
 
 def per_class_table(y_true: np.ndarray, pred: np.ndarray) -> pd.DataFrame:
     """Return precision, recall, F1 and support of each digit."""
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, pred, labels=DIGITS, zero_division=0
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, pred, labels=DIGITS, zero_division=0)
     return pd.DataFrame(
         {"precision": precision, "recall": recall, "f1": f1, "support": support},
         index=pd.Index(DIGITS, name="digit"),

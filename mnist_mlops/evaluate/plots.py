@@ -1,8 +1,12 @@
 """Figures in one seaborn style, drawn on matplotlib Figure objects (no pyplot global state)."""
 
+import math
+
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 THEME = {"style": "whitegrid", "context": "notebook", "palette": "deep"}
 
@@ -24,3 +28,50 @@ def confusion_figure(counts: pd.DataFrame, title: str) -> Figure:
     right.set_title("row-normalised (recall on the diagonal)")
     figure.suptitle(title)
     return figure
+
+
+def training_curves_figure(history: dict[str, list[float]], best_epoch: int) -> Figure:
+    """Draw accuracy and loss per epoch, train against validation, marking the kept epoch."""
+    figure = new_figure(12, 4.5)
+    epochs = range(1, len(history["loss"]) + 1)
+    for axis, name in zip(figure.subplots(1, 2), ("accuracy", "loss"), strict=True):
+        curves = pd.DataFrame({"train": history[name], "validation": history[f"val_{name}"]}, index=epochs)
+        long = curves.rename_axis("epoch").reset_index().melt("epoch", var_name="split", value_name=name)
+        sns.lineplot(long, x="epoch", y=name, hue="split", marker="o", ax=axis)
+        axis.axvline(best_epoch, color="grey", linestyle="--", label=f"kept (epoch {best_epoch})")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.legend()
+        axis.set_title(name)
+    return figure
+
+
+def image_grid_figure(images: np.ndarray, captions: list[str], correct: np.ndarray, title: str) -> Figure:
+    """Draw 28x28 images in a grid, each captioned in green when right and red when wrong."""
+    columns = 8
+    rows = max(1, math.ceil(len(images) / columns))
+    figure = new_figure(columns * 1.35, rows * 1.55 + 0.5)
+    for index, axis in enumerate(figure.subplots(rows, columns, squeeze=False).flat):
+        axis.axis("off")
+        if index < len(images):
+            axis.imshow(images[index].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
+            axis.set_title(captions[index], fontsize=8, color="tab:green" if correct[index] else "tab:red")
+    figure.suptitle(title)
+    return figure
+
+
+def misclassified_figure(x: np.ndarray, y: np.ndarray, proba: np.ndarray, count: int = 40) -> Figure:
+    """Draw the most confident mistakes: true label, prediction and its probability."""
+    pred, confidence = proba.argmax(axis=1), proba.max(axis=1)
+    wrong = np.flatnonzero(pred != y)
+    chosen = wrong[np.argsort(-confidence[wrong], kind="stable")][:count]
+    captions = [f"true {y[i]}, said {pred[i]}\n{confidence[i]:.2f}" for i in chosen]
+    title = f"{len(wrong)} of {len(y)} test images misclassified; the {len(chosen)} most confident mistakes"
+    return image_grid_figure(x[chosen], captions, np.zeros(len(chosen), bool), title)
+
+
+def predictions_figure(x: np.ndarray, y: np.ndarray, proba: np.ndarray, seed: int, count: int = 40) -> Figure:
+    """Draw a seeded random sample of test images with the prediction and its probability."""
+    chosen = np.sort(np.random.default_rng(seed).choice(len(y), size=min(count, len(y)), replace=False))
+    pred, confidence = proba.argmax(axis=1), proba.max(axis=1)
+    captions = [f"{pred[i]} ({confidence[i]:.2f})" for i in chosen]
+    return image_grid_figure(x[chosen], captions, pred[chosen] == y[chosen], "sample test predictions")

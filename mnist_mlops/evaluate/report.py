@@ -7,7 +7,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from mnist_mlops.evaluate.metrics import confusion_table, per_class_table, split_metrics
-from mnist_mlops.evaluate.plots import confusion_figure
+from mnist_mlops.evaluate.plots import (
+    confusion_figure,
+    misclassified_figure,
+    predictions_figure,
+    training_curves_figure,
+)
 
 
 @dataclass
@@ -30,4 +35,21 @@ def classification_report(probabilities: dict[str, tuple[np.ndarray, np.ndarray]
     report.tables["test_confusion_matrix.csv"] = counts
     report.tables["test_per_class_metrics.csv"] = per_class_table(y_test, pred)
     report.figures["test_confusion_matrix.png"] = confusion_figure(counts, f"{title}: test confusion matrix")
+    return report
+
+
+def network_report(
+    probabilities: dict[str, tuple[np.ndarray, np.ndarray]],
+    test_x: np.ndarray,
+    history: dict[str, list[float]],
+    best_epoch: int,
+    title: str,
+    seed: int,
+) -> Report:
+    """The classification report plus training curves, a misclassified gallery and sample predictions."""
+    report = classification_report(probabilities, title)
+    y_test, proba_test = probabilities["test"]
+    report.figures["training_curves.png"] = training_curves_figure(history, best_epoch)
+    report.figures["test_misclassified.png"] = misclassified_figure(test_x, y_test, proba_test)
+    report.figures["test_predictions.png"] = predictions_figure(test_x, y_test, proba_test, seed)
     return report

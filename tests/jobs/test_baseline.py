@@ -77,8 +77,9 @@ def test_artifacts_match_the_logged_model(all_baselines, small_mnist):
     client = MlflowClient()
     names = {a.path for a in client.list_artifacts(rf["run_id"])}
     assert {"test_confusion_matrix.png", "test_confusion_matrix.csv", "test_per_class_metrics.csv"} <= names
-    counts = pd.read_csv(io.StringIO(mlflow.artifacts.load_text(f"runs:/{rf['run_id']}/test_confusion_matrix.csv")),
-                         index_col=0)
+    counts = pd.read_csv(
+        io.StringIO(mlflow.artifacts.load_text(f"runs:/{rf['run_id']}/test_confusion_matrix.csv")), index_col=0
+    )
     assert counts.to_numpy().sum() == 10000
     assert counts.to_numpy().trace() / 10000 == pytest.approx(rf["metrics.test_accuracy"])
     models = {m.source_run_id: m for m in client.search_logged_models([rf["experiment_id"]])}

@@ -1,0 +1,102 @@
+"""Full-MNIST Keras networks: accuracy, epochs, wall time, time to 99% test accuracy, MLflow
+overhead and peak memory. Run with `python -m bench.networks [mlp|cnn ...]` (about 30 minutes).
+
+Each architecture is trained twice with the same config and seed: once by the CLI in a measured
+subprocess (tracked in MLflow), once in this process without tracking, scoring the test set
+after every epoch. Those per-epoch test scores are only reported, never used to choose anything.
+"""
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import mlflow
+
+from bench.common import run_measured, write_report
+from mnist_mlops.config import TrainConfig
+from mnist_mlops.data import load_mnist
+from mnist_mlops.evaluate.report import network_report
+from mnist_mlops.jobs.train import build_network
+from mnist_mlops.train import keras as train
+
+GOALS = {"cnn": 0.994, "mlp": 0.982}
+
+
+def untracked(config: TrainConfig) -> dict:
+    """Train without MLflow, timing each epoch and scoring the test set after it."""
+    start = time.perf_counter()
+    data = load_mnist(seed=config.seed)
+    train.seed_everything(config.seed)
+    model = build_network(config)
+    steps = config.epochs * train.steps_per_epoch(len(data.train), config.batch_size)
+    train.compile_model(model, config.optimizer, config.learning_rate, config.schedule, config.weight_decay, steps)
+    curve, scoring = [], []
+
+    def score_test(epoch: int, logs: dict) -> None:
+        began = time.perf_counter()
+        proba, _ = train.predict_proba(model, data.test)
+        accuracy = float((proba.argmax(axis=1) == data.test.y).mean())
+        scoring.append(time.perf_counter() - began)
+        curve.append(
+            {
+                "epoch": epoch + 1,
+                "seconds": round(began - start - sum(scoring[:-1]), 1),
+                "test_accuracy": round(accuracy, 4),
+            }
+        )
+
+    history, stopper, _ = train.fit(
+        model,
+        data,
+        config.batch_size,
+        config.epochs,
+        config.patience,
+        config.schedule,
+        on_epoch_end=score_test,
+        verbose=0,
+    )
+    probabilities = {s.name: (s.y, train.predict_proba(model, s)[0]) for s in data.splits()}
+    network_report(probabilities, data.test.x, history.history, train.best_epoch(stopper), config.arch, config.seed)
+    wall = time.perf_counter() - start - sum(scoring)
+    reached = next((point["seconds"] for point in curve if point["test_accuracy"] >= 0.99), None)
+    return {"wall_seconds": round(wall, 1), "seconds_to_99_test_accuracy": reached, "per_epoch": curve}
+
+
+def tracked(arch: str, workdir: Path) -> dict:
+    """Train with the CLI, tracked in a fresh SQLite store; return its figures."""
+    process = run_measured(["train", "--arch", arch, "--quiet", "--experiment", "bench"], workdir)
+    mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
+    run = mlflow.search_runs(experiment_names=["bench"]).iloc[0]
+    metrics = {key[len("metrics.") :]: value for key, value in run.items() if key.startswith("metrics.")}
+    return {
+        **process,
+        "test_accuracy": round(metrics["test_accuracy"], 4),
+        "val_accuracy": round(metrics["val_accuracy"], 4),
+        "epochs_run": int(metrics["epochs_run"]),
+        "best_epoch": int(metrics["best_epoch"]),
+        "fit_seconds": round(metrics["fit_seconds"], 1),
+    }
+
+
+def main(architectures: list[str]) -> None:
+    """Benchmark each architecture and write results/networks.md."""
+    figures, goals = {}, []
+    for arch in architectures:
+        with tempfile.TemporaryDirectory() as folder:
+            with_tracking = tracked(arch, Path(folder))
+        without = untracked(TrainConfig(arch=arch))
+        overhead = (with_tracking["wall_seconds"] - without["wall_seconds"]) / without["wall_seconds"]
+        figures[arch] = {
+            "tracked": with_tracking,
+            "untracked": without,
+            "tracking_overhead_percent": round(100 * overhead, 1),
+        }
+        goals.append((f"{arch} test accuracy (default config)", with_tracking["test_accuracy"], ">=", GOALS[arch]))
+        goals.append((f"{arch} MLflow overhead, % of wall time", round(100 * overhead, 1), "<=", 3))
+        goals.append((f"{arch} peak memory, GiB", with_tracking["peak_rss_gib"], "<=", 4))
+    print(write_report("networks", figures, goals).read_text())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["cnn", "mlp"])
