@@ -17,8 +17,8 @@ from bench.common import run_measured, write_report
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import load_mnist
 from mnist_mlops.evaluate.report import network_report
-from mnist_mlops.jobs.train import build_network
 from mnist_mlops.train import keras as train
+from mnist_mlops.train.candidates import prepare_network, score_splits, train_network
 
 GOALS = {"cnn": 0.994, "mlp": 0.982}
 
@@ -27,37 +27,20 @@ def untracked(config: TrainConfig) -> dict:
     """Train without MLflow, timing each epoch and scoring the test set after it."""
     start = time.perf_counter()
     data = load_mnist(seed=config.seed)
-    train.seed_everything(config.seed)
-    model = build_network(config)
-    steps = config.epochs * train.steps_per_epoch(len(data.train), config.batch_size)
-    train.compile_model(model, config.optimizer, config.learning_rate, config.schedule, config.weight_decay, steps)
+    model = prepare_network(config, data)
     curve, scoring = [], []
 
     def score_test(epoch: int, logs: dict) -> None:
         began = time.perf_counter()
         proba, _ = train.predict_proba(model, data.test)
-        accuracy = float((proba.argmax(axis=1) == data.test.y).mean())
         scoring.append(time.perf_counter() - began)
-        curve.append(
-            {
-                "epoch": epoch + 1,
-                "seconds": round(began - start - sum(scoring[:-1]), 1),
-                "test_accuracy": round(accuracy, 4),
-            }
-        )
+        accuracy = float((proba.argmax(axis=1) == data.test.y).mean())
+        elapsed = began - start - sum(scoring[:-1])
+        curve.append({"epoch": epoch + 1, "seconds": round(elapsed, 1), "test_accuracy": round(accuracy, 4)})
 
-    history, stopper, _ = train.fit(
-        model,
-        data,
-        config.batch_size,
-        config.epochs,
-        config.patience,
-        config.schedule,
-        on_epoch_end=score_test,
-        verbose=0,
-    )
-    probabilities = {s.name: (s.y, train.predict_proba(model, s)[0]) for s in data.splits()}
-    network_report(probabilities, data.test.x, history.history, train.best_epoch(stopper), config.arch, config.seed)
+    fitted = train_network(model, config, data, on_epoch_end=score_test)
+    probabilities, _ = score_splits(fitted, data.splits())
+    network_report(probabilities, data.test.x, fitted.history, fitted.best_epoch, config.arch, config.seed)
     wall = time.perf_counter() - start - sum(scoring)
     reached = next((point["seconds"] for point in curve if point["test_accuracy"] >= 0.99), None)
     return {"wall_seconds": round(wall, 1), "seconds_to_99_test_accuracy": reached, "per_epoch": curve}

@@ -6,8 +6,7 @@ from mnist_mlops import tracking
 from mnist_mlops.config import BASELINE_MODELS, BaselineConfig
 from mnist_mlops.data import Mnist, load_mnist
 from mnist_mlops.evaluate.report import classification_report
-from mnist_mlops.models.baselines import build_baseline
-from mnist_mlops.train import sklearn as train
+from mnist_mlops.train.candidates import fit_sklearn, score_splits
 
 # Which config fields tune which pipeline parameter, per model.
 PIPELINE_PARAMS = {
@@ -37,21 +36,16 @@ def run_params(config: BaselineConfig, model: str) -> dict:
 
 def fit_and_track(config: BaselineConfig, model_name: str, data: Mnist, nested: bool) -> dict[str, float]:
     """Fit, evaluate and log one baseline as its own run; return its metrics."""
-    model = build_baseline(model_name, pipeline_params(config, model_name), config.seed)
     tags = {"model_family": model_name, "model_kind": "sklearn"}
     with tracking.run(model_name, tags, nested=nested) as run_id:
         tracking.log_params(run_params(config, model_name))
         tracking.log_datasets(data)
-        fit_seconds = train.fit(model, data.train)
-        probabilities, timings = {}, {"fit_seconds": fit_seconds}
-        for split in data.splits():
-            proba, seconds = train.predict_proba(model, split)
-            probabilities[split.name] = (split.y, proba)
-            timings[f"{split.name}_predict_seconds"] = seconds
+        fitted = fit_sklearn(model_name, pipeline_params(config, model_name), data, config.seed)
+        probabilities, timings = score_splits(fitted, data.splits())
         report = classification_report(probabilities, title=model_name)
         report.metrics.update(timings)
         tracking.log_report(report)
-        tracking.log_sklearn_model(model, data.val.x[:5])
+        tracking.log_sklearn_model(fitted.model, data.val.x[:5])
     return {"model": model_name, "run_id": run_id, **report.metrics}
 
 

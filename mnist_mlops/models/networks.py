@@ -4,6 +4,7 @@ inside the model, so the logged model serves the same tabular rows the baselines
 import keras
 from keras import layers
 
+from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import N_CLASSES, N_PIXELS
 
 POOLING = {"max": layers.MaxPooling2D, "avg": layers.AveragePooling2D}
@@ -81,4 +82,23 @@ def build_cnn(
             layers.Dense(N_CLASSES, activation="softmax", name="digit_probabilities"),
         ],
         name="cnn",
+    )
+
+
+def build_network(config: TrainConfig):
+    """Return the uncompiled network the config describes."""
+    if config.arch == "mlp":
+        return build_mlp(
+            config.hidden, config.activation, config.dropout, config.batch_norm, config.augment, config.seed
+        )
+    return build_cnn(
+        config.filters,
+        config.kernel_size,
+        config.pool,
+        config.dense,
+        config.activation,
+        config.dropout,
+        config.batch_norm,
+        config.augment,
+        config.seed,
     )
