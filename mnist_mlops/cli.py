@@ -8,18 +8,22 @@ import click
 
 from mnist_mlops.config import (
     ACTIVATIONS,
+    ALGORITHMS,
     ARCHITECTURES,
     BASELINE_MODELS,
     OPTIMIZERS,
     POOLS,
     SCHEDULES,
+    TUNABLE_FAMILIES,
     BaselineConfig,
     TrainConfig,
+    TuneConfig,
 )
 from mnist_mlops.errors import MnistMlopsError
 
 DEFAULTS = BaselineConfig()
 TRAIN = TrainConfig()
+TUNE = TuneConfig()
 
 
 class LayerSizes(click.ParamType):
@@ -115,7 +119,8 @@ def cli(verbose: bool) -> None:
 
     Runs are tracked in $MLFLOW_TRACKING_URI, by default sqlite:///mlflow.db in the working directory.
     """
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mnist_mlops").setLevel(logging.DEBUG if verbose else logging.INFO)
     stop_on_sigterm()
 
 
@@ -238,6 +243,59 @@ def train(**options) -> None:
 
     metrics = run_training(TrainConfig(**options)).metrics
     click.echo(" ".join(f"{name}={metrics[name]:.4f}" for name in ("val_accuracy", "test_accuracy", "fit_seconds")))
+
+
+@cli.command()
+@click.option("--family", type=click.Choice(TUNABLE_FAMILIES), default=TUNE.family, help="Model family to tune.")
+@click.option(
+    "--algo", type=click.Choice(ALGORITHMS), default=TUNE.algo, help="tpe (Tree-structured Parzen) or random."
+)
+@click.option(
+    "--max-evals",
+    type=click.IntRange(min=1),
+    default=TUNE.max_evals,
+    help="Trials in total, those of a resumed search included.",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(min=0),
+    default=0,
+    callback=zero_as_none,
+    help="Seconds after which no new trial starts (0: no limit).",
+)
+@click.option(
+    "--metric",
+    default=TUNE.metric,
+    help="Validation metric to optimise: val_accuracy, val_f1_macro or val_log_loss (minimised).",
+)
+@click.option(
+    "--early-stop-rounds",
+    type=click.IntRange(min=0),
+    default=0,
+    callback=zero_as_none,
+    help="Stop after N trials without improvement (0: never).",
+)
+@click.option("--epochs", type=click.IntRange(min=1), default=TUNE.epochs, help="mlp/cnn: epochs per trial.")
+@click.option(
+    "--study",
+    default="",
+    callback=empty_as_none,
+    show_default=False,
+    help="Name of the search; an existing one is continued [default: FAMILY-ALGO].",
+)
+@click.option("--resume", is_flag=True, help="Continue the newest search of the study (e.g. after Ctrl-C).")
+@data_options
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def tune(**options) -> None:
+    """Tune a model family with Hyperopt: one nested run per trial, the best registered as challenger."""
+    from mnist_mlops.jobs.tune import run_search
+
+    result = run_search(TuneConfig(**options))
+    click.echo(f"best {options['metric']}={result.best_value:.4f} with {result.best_params}")
+    click.echo(
+        f"test_accuracy={result.metrics['test_accuracy']:.4f}; version {result.promotion.version}: "
+        f"{result.promotion.decision}"
+    )
 
 
 def main() -> None:

@@ -63,3 +63,30 @@ class TrainConfig:
     limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
     val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
     quiet: bool = False  # no Keras progress bars (for scripts and logs)
+
+
+TUNABLE_FAMILIES = ("logreg", "knn", "rf", "mlp", "cnn")
+ALGORITHMS = ("tpe", "random")
+# What every trial logs on the validation split; a search may optimise any of them.
+TUNE_METRICS = ("val_accuracy", "val_f1_macro", "val_log_loss")
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """Everything a `mnist-mlops tune` invocation depends on; logged whole on the parent run."""
+
+    family: str = "knn"  # logreg, knn, rf, mlp or cnn
+    algo: str = "tpe"  # tpe (Tree-structured Parzen Estimators) or random search
+    max_evals: int = 12  # trials in total, those of a resumed search included
+    timeout: int | None = None  # seconds after which no new trial starts; None: no limit
+    metric: str = "val_accuracy"  # validation metric to optimise; *_loss is minimised, the rest maximised
+    early_stop_rounds: int | None = None  # stop after this many trials without improvement; None: never
+    epochs: int = 3  # networks: epochs each trial trains for (the budget per trial)
+    study: str | None = None  # the search's name; an existing one is continued. None: {family}-{algo}
+    resume: bool = False  # continue the newest search of the study; an error if there is none
+    seed: int = 42  # seeds the split, the subset, the search and every trial
+    experiment: str = "mnist-mlops"  # MLflow experiment the runs are recorded in
+    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
+    limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
+    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
+    quiet: bool = False  # no progress bar

@@ -55,13 +55,17 @@ def git_commit() -> str:
 
 
 @contextlib.contextmanager
-def run(name: str, tags: dict[str, str], nested: bool = False) -> Iterator[str]:
-    """Open a run (nested under the active one if asked) and yield its id; a failure marks it FAILED."""
+def run(name: str, tags: dict[str, str], nested: bool = False, run_id: str | None = None) -> Iterator[str]:
+    """Open a run, or reopen run_id, and yield its id; a failure marks it FAILED with an error tag."""
     tags = {"git_commit": git_commit(), **tags}
-    with mlflow.start_run(run_name=name, nested=nested, tags=tags) as active:
+    with mlflow.start_run(run_id=run_id, run_name=None if run_id else name, nested=nested, tags=tags) as active:
         if not nested:  # under `mlflow run` the run exists already and takes our name now
             mlflow.set_tag("mlflow.runName", name)
-        yield active.info.run_id
+        try:
+            yield active.info.run_id
+        except Exception as error:
+            mlflow.set_tag("error", f"{type(error).__name__}: {error}"[:4000])
+            raise
 
 
 def log_params(params: dict) -> None:
@@ -113,7 +117,7 @@ def log_report(report: Report, step: int = 0) -> None:
     for file_name, table in report.tables.items():
         log_csv(table, file_name)
     for file_name, figure in report.figures.items():
-        mlflow.log_figure(figure, file_name)
+        log_figure(figure, file_name)
 
 
 def pinned(packages: tuple[str, ...]) -> list[str]:
@@ -146,3 +150,54 @@ def log_keras_model(model, example: np.ndarray) -> str:
         model, name="model", signature=signature, input_example=example, pip_requirements=pinned(KERAS_REQUIREMENTS)
     )
     return info.model_uri
+
+
+def log_json(content, file_name: str) -> None:
+    """Log a JSON-serialisable object as an artifact of the active run."""
+    mlflow.log_dict(content, file_name)
+
+
+def log_file(path: Path) -> None:
+    """Log a local file as an artifact of the active run."""
+    mlflow.log_artifact(str(path))
+
+
+def download(run_id: str, file_name: str, folder: Path) -> Path | None:
+    """Download a run's artifact into folder; None when the run has no such artifact."""
+    names = {artifact.path for artifact in mlflow.MlflowClient().list_artifacts(run_id)}
+    if file_name not in names:
+        return None
+    return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=file_name, dst_path=str(folder)))
+
+
+def latest_run_tagged(key: str, value: str) -> str | None:
+    """Return the id of the newest top-level run in the current experiment with tag key=value."""
+    runs = mlflow.search_runs(
+        filter_string=f"tags.{key} = '{value}'", order_by=["attributes.start_time DESC"], max_results=1
+    )
+    return None if runs.empty else runs["run_id"].iloc[0]
+
+
+def end_stale_children(parent_id: str) -> int:
+    """Mark the RUNNING children of a run as KILLED (left by a killed process); return how many."""
+    stale = mlflow.search_runs(
+        filter_string=f"tags.mlflow.parentRunId = '{parent_id}' and attributes.status = 'RUNNING'"
+    )
+    for child_id in stale["run_id"]:
+        mlflow.MlflowClient().set_terminated(child_id, status="KILLED")
+    return len(stale)
+
+
+def log_metrics(metrics: dict[str, float]) -> None:
+    """Log metrics to the active run."""
+    mlflow.log_metrics(metrics)
+
+
+def log_figure(figure, file_name: str) -> None:
+    """Log a matplotlib figure as a PNG artifact of the active run."""
+    mlflow.log_figure(figure, file_name)
+
+
+def set_tags(tags: dict[str, str]) -> None:
+    """Set tags on the active run."""
+    mlflow.set_tags(tags)

@@ -125,3 +125,13 @@ def test_mlflow_run_train_end_to_end(tracking_store, tmp_path):
     assert len(runs) == 1 and run["status"] == "FINISHED" and run["tags.mlflow.project.entryPoint"] == "train"
     assert run["params.hidden"] == "64" and run["params.augment"] == "false" and run["params.epochs"] == "2"
     assert run["metrics.epochs_run"] == 2 and run["metrics.test_accuracy"] > 0.5
+
+
+@pytest.mark.slow
+def test_mlflow_run_tune_end_to_end(tracking_store, tmp_path):
+    runs = mlflow_run("tune", tmp_path, "family=logreg", "max_evals=3", "limit=1000")
+    parent = runs[runs["tags.mlflow.project.entryPoint"] == "tune"]
+    children = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert len(parent) == 1 and len(children) == 3 and (runs["status"] == "FINISHED").all()
+    assert parent["params.family"].item() == "logreg" and parent["params.max_evals"].item() == "3"
+    assert parent["tags.registered_version"].item() == "1"

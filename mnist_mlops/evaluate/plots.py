@@ -75,3 +75,38 @@ def predictions_figure(x: np.ndarray, y: np.ndarray, proba: np.ndarray, seed: in
     pred, confidence = proba.argmax(axis=1), proba.max(axis=1)
     captions = [f"{pred[i]} ({confidence[i]:.2f})" for i in chosen]
     return image_grid_figure(x[chosen], captions, pred[chosen] == y[chosen], "sample test predictions")
+
+
+def convergence_figure(history: pd.DataFrame, metric: str, maximise: bool) -> Figure:
+    """Draw each trial's metric and the best so far against the trial number."""
+    figure = new_figure(8, 4.5)
+    axis = figure.subplots()
+    done = history.dropna(subset=[metric])
+    best = done[metric].cummax() if maximise else done[metric].cummin()
+    sns.scatterplot(x=done["trial"], y=done[metric], ax=axis, label="trial", color="tab:grey")
+    axis.step(done["trial"], best, where="post", label="best so far", color="tab:blue")
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.set(xlabel="trial", ylabel=metric, title=f"{metric}: best so far")
+    axis.legend()
+    return figure
+
+
+def hyperparameters_figure(history: pd.DataFrame, params: list[str], metric: str) -> Figure:
+    """Draw the metric against each hyperparameter: scatter for numbers, strips for choices."""
+    done = history.dropna(subset=[metric])
+    columns = min(3, len(params))
+    rows = math.ceil(len(params) / columns)
+    figure = new_figure(5 * columns, 3.8 * rows)
+    for axis, name in zip(figure.subplots(rows, columns, squeeze=False).flat, params, strict=False):
+        values = done[name]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if numeric:
+            sns.scatterplot(x=values, y=done[metric], ax=axis)
+            if values.min() > 0 and values.max() / values.min() > 50:
+                axis.set_xscale("log")
+        else:
+            sns.stripplot(x=values.astype(str), y=done[metric], ax=axis)
+        axis.set(xlabel=name, ylabel=metric)
+    for axis in list(figure.axes)[len(params) :]:
+        axis.set_visible(False)
+    return figure

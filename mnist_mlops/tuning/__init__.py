@@ -1,0 +1,1 @@
+"""Hyperparameter search: declared spaces, Hyperopt TPE or random search. Does not import mlflow."""

@@ -1,0 +1,188 @@
+"""The tune job on a small subset: nested trials, selection on validation, registry, failures, resume."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+from click.testing import CliRunner
+from mlflow import MlflowClient
+
+from mnist_mlops import registry
+from mnist_mlops.cli import cli
+from mnist_mlops.config import TuneConfig
+from mnist_mlops.jobs.tune import run_search
+from mnist_mlops.tuning.spaces import SPACES
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL = {"limit": 1000, "seed": 5, "quiet": True, "experiment": "test-tune"}
+
+
+def children_of(parent_id: str):
+    return mlflow.search_runs(experiment_names=["test-tune"], filter_string=f"tags.mlflow.parentRunId = '{parent_id}'")
+
+
+@pytest.fixture(scope="module")
+def knn_search(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tune")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder / 'mlflow.db'}")
+        mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
+        yield run_search(TuneConfig(family="knn", max_evals=4, **SMALL))
+        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+
+
+def test_one_parent_and_a_nested_child_per_trial(knn_search):
+    parent = MlflowClient().get_run(knn_search.parent_run_id)
+    children = children_of(knn_search.parent_run_id)
+    assert parent.info.status == "FINISHED" and parent.data.tags["study"] == "knn-tpe"
+    assert len(children) == 4 and (children["status"] == "FINISHED").all()
+    assert sorted(children["tags.trial"].astype(int)) == [1, 2, 3, 4]
+    assert children["metrics.val_accuracy"].notna().all() and "metrics.test_accuracy" not in children
+
+
+def test_the_best_child_by_validation_is_reported(knn_search):
+    children = children_of(knn_search.parent_run_id)
+    best = children.loc[children["metrics.val_accuracy"].idxmax()]
+    assert knn_search.best_value == pytest.approx(best["metrics.val_accuracy"])
+    assert str(knn_search.best_params["clf__n_neighbors"]) == best["params.clf__n_neighbors"]
+    metrics = MlflowClient().get_run(knn_search.parent_run_id).data.metrics
+    assert metrics["best_val_accuracy"] == pytest.approx(best["metrics.val_accuracy"])
+    assert metrics["val_accuracy"] == pytest.approx(best["metrics.val_accuracy"])  # the refit is the same model
+    assert 0.5 < metrics["test_accuracy"] <= 1 and metrics["trials_finished"] == 4
+
+
+def test_parent_artifacts(knn_search):
+    names = {a.path for a in MlflowClient().list_artifacts(knn_search.parent_run_id)}
+    expected = {
+        "search_space.json",
+        "trials.csv",
+        "convergence.png",
+        "hyperparameters.png",
+        "best_params.json",
+        "hyperopt_trials.pkl",
+        "test_confusion_matrix.png",
+    }
+    assert expected <= names
+
+
+def test_first_search_registers_the_champion(knn_search):
+    client = MlflowClient()
+    champion = client.get_model_version_by_alias(registry.MODEL_NAME, registry.CHAMPION)
+    challenger = client.get_model_version_by_alias(registry.MODEL_NAME, registry.CHALLENGER)
+    assert str(champion.version) == str(challenger.version) == knn_search.promotion.version == "1"
+    assert champion.run_id == knn_search.parent_run_id
+    assert float(champion.tags["test_accuracy"]) == pytest.approx(knn_search.metrics["test_accuracy"], abs=1e-6)
+    assert champion.tags["promotion_decision"].startswith("promoted: no champion")
+
+
+def test_champion_kept_when_the_challenger_is_worse(knn_search):
+    client = MlflowClient()
+    model_uri = f"models:/{registry.MODEL_NAME}/1"
+    worse = registry.register_challenger(model_uri, "knn", test_accuracy=0.5, val_accuracy=0.5)
+    better = registry.register_challenger(model_uri, "knn", test_accuracy=0.999, val_accuracy=0.99)
+    assert not worse.promoted and better.promoted
+    worse_version = client.get_model_version(registry.MODEL_NAME, worse.version)
+    assert worse_version.tags["promotion_decision"].startswith("kept champion v1")
+    assert float(worse_version.tags["champion_test_accuracy"]) == pytest.approx(knn_search.metrics["test_accuracy"])
+    assert str(client.get_model_version_by_alias(registry.MODEL_NAME, registry.CHAMPION).version) == better.version
+
+
+def test_a_failing_trial_is_recorded_and_the_search_goes_on(tracking_store, monkeypatch):
+    # More neighbours than the 900 training images: kNN raises for those trials.
+    monkeypatch.setitem(SPACES, "knn", {"clf__n_neighbors": ("choice", [3, 5000])})
+    result = run_search(TuneConfig(family="knn", algo="random", max_evals=6, study="failing", **SMALL))
+    children = children_of(result.parent_run_id)
+    failed = children[children["status"] == "FAILED"]
+    assert len(children) == 6 and 0 < len(failed) < 6
+    assert failed["tags.error"].str.contains("n_neighbors").all()
+    assert (result.history["status"] == "fail").sum() == len(failed)
+    assert result.best_params["clf__n_neighbors"] == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--family", "svm"], "Invalid value for '--family'"),
+        (["--algo", "anneal"], "Invalid value for '--algo'"),
+        (["--max-evals", "0"], "0 is not in the range x>=1"),
+        (["--metric", "test_accuracy"], "selects by validation metrics, never by test"),
+        (["--metric", "val_auc"], "--metric val_auc: knn trials log val_accuracy"),
+        (["--resume", "--study", "nothing-here"], "no search named 'nothing-here'"),
+    ],
+)
+def test_bad_input_fails_before_any_trial(tracking_store, args, message):
+    result = CliRunner().invoke(cli, ["tune", "--limit", "1000", *args])
+    assert result.exit_code != 0 and message in result.output
+    runs = mlflow.search_runs(search_all_experiments=True)
+    assert runs.empty or not (runs["status"] == "RUNNING").any()
+
+
+@pytest.mark.slow
+def test_resume_after_killing_the_search(tracking_store):
+    command = [
+        sys.executable,
+        "-m",
+        "mnist_mlops",
+        "tune",
+        "--family",
+        "knn",
+        "--limit",
+        "3000",
+        "--max-evals",
+        "6",
+        "--study",
+        "resumable",
+        "--quiet",
+        "--experiment",
+        "test-tune",
+    ]
+    assert mlflow.search_runs(search_all_experiments=True).empty  # creates the store before the child uses it
+    process = subprocess.Popen(
+        command,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        runs = mlflow.search_runs(search_all_experiments=True)
+        if "tags.trial" in runs and ((runs["status"] == "FINISHED") & runs["tags.trial"].notna()).sum() >= 2:
+            break
+        time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    parent_id = mlflow.search_runs(search_all_experiments=True, filter_string="tags.study = 'resumable'")[
+        "run_id"
+    ].item()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "tune",
+            "--family",
+            "knn",
+            "--limit",
+            "3000",
+            "--max-evals",
+            "6",
+            "--study",
+            "resumable",
+            "--resume",
+            "--quiet",
+            "--experiment",
+            "test-tune",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    runs = mlflow.search_runs(search_all_experiments=True)
+    children = runs[runs["tags.mlflow.parentRunId"] == parent_id]
+    finished = children[children["status"] == "FINISHED"]
+    assert len(finished) == 6 and sorted(finished["tags.trial"].astype(int)) == [1, 2, 3, 4, 5, 6]
+    assert not (runs["status"] == "RUNNING").any()
+    assert runs.set_index("run_id").loc[parent_id, "status"] == "FINISHED"
