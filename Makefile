@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 .PHONY: run test test-fast lint bench clean
 
 run: $(INSTALLED)  ## the main job, tracked in sqlite:///mlflow.db in this folder
-	$(BIN)/mnist-mlops baseline --model all
+	$(BIN)/mnist-mlops pipeline
 
 test: $(INSTALLED)  ## the whole test suite, slow tests included (what CI runs)
 	$(BIN)/python -m pytest
@@ -21,6 +21,9 @@ lint: $(INSTALLED)
 
 bench: $(INSTALLED)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.baselines
+	$(BIN)/python -m bench.networks
+	$(BIN)/python -m bench.tuning
+	$(BIN)/python -m bench.serving
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -16,6 +16,7 @@ from mnist_mlops.config import (
     SCHEDULES,
     TUNABLE_FAMILIES,
     BaselineConfig,
+    PipelineConfig,
     TrainConfig,
     TuneConfig,
 )
@@ -24,6 +25,7 @@ from mnist_mlops.errors import MnistMlopsError
 DEFAULTS = BaselineConfig()
 TRAIN = TrainConfig()
 TUNE = TuneConfig()
+PIPELINE = PipelineConfig()
 
 
 class LayerSizes(click.ParamType):
@@ -68,16 +70,19 @@ def zero_as_none(ctx, param, value):
     return value or None
 
 
+data_dir_option = click.option(
+    "--data-dir",
+    default="",
+    callback=empty_as_none,
+    show_default=False,
+    help="Folder with the four MNIST files [default: $MNIST_DATA_DIR, else the user cache].",
+)
+
+
 def data_options(command):
     """Add the data options every job shares."""
     options = [
-        click.option(
-            "--data-dir",
-            default="",
-            callback=empty_as_none,
-            show_default=False,
-            help="Folder with the four MNIST files [default: $MNIST_DATA_DIR, else the user cache].",
-        ),
+        data_dir_option,
         click.option(
             "--limit",
             type=click.IntRange(min=0),
@@ -296,6 +301,103 @@ def tune(**options) -> None:
         f"test_accuracy={result.metrics['test_accuracy']:.4f}; version {result.promotion.version}: "
         f"{result.promotion.decision}"
     )
+
+
+@cli.command()
+@click.option("--arch", type=click.Choice(ARCHITECTURES), default=PIPELINE.arch, help="Network to train and register.")
+@click.option("--epochs", type=click.IntRange(min=1), default=PIPELINE.epochs, help="Epochs of that network.")
+@click.option(
+    "--tune-family",
+    type=click.Choice(TUNABLE_FAMILIES),
+    default=PIPELINE.tune_family,
+    help="Family of the short TPE search.",
+)
+@click.option("--max-evals", type=click.IntRange(min=1), default=PIPELINE.max_evals, help="Trials of that search.")
+@data_options
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def pipeline(**options) -> None:
+    """The main job: every baseline, the default network, a short TPE search, the champion registered."""
+    from mnist_mlops.jobs.pipeline import run_pipeline
+
+    summary = run_pipeline(PipelineConfig(**options))
+    click.echo(summary.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", help="Address to bind; 0.0.0.0 exposes the server to the network.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, help="Port to listen on.")
+@click.option(
+    "--backend-store-uri",
+    default="sqlite:///mlflow.db",
+    help="Where runs and the registry are stored, e.g. postgresql://user:pass@host/db.",
+)
+@click.option("--artifacts-destination", default="./mlartifacts", help="Where the server stores artifacts.")
+def server(host: str, port: int, backend_store_uri: str, artifacts_destination: str) -> None:
+    """Start an MLflow tracking server (UI, runs, registry, served artifacts); Ctrl-C stops it."""
+    from mnist_mlops.server import serve
+
+    code = serve(host, port, backend_store_uri, artifacts_destination, click.echo)
+    if code:
+        raise click.ClickException(f"mlflow server exited with code {code}")
+
+
+@cli.group()
+def registry() -> None:
+    """The mnist-digits registered model: list, compare and promote versions."""
+
+
+@registry.command("list")
+def registry_list() -> None:
+    """List the versions with their aliases, source run, family and test accuracy."""
+    from mnist_mlops.jobs.registry import version_table
+
+    table = version_table()
+    click.echo(table.to_string(index=False) if len(table) else "no versions of mnist-digits yet")
+
+
+@registry.command("compare")
+@click.argument("a")
+@click.argument("b")
+@data_dir_option
+def registry_compare(a: str, b: str, data_dir: str | None) -> None:
+    """Compare versions A and B (numbers or aliases) on the 10,000 test images."""
+    from mnist_mlops.jobs.registry import compare_versions
+
+    result = compare_versions(a, b, data_dir)
+    click.echo(f"{a}: accuracy {result.accuracy_a:.4f}\n{b}: accuracy {result.accuracy_b:.4f}")
+    click.echo(f"difference {result.difference:+.4f}, 95% CI [{result.ci_low:+.4f}, {result.ci_high:+.4f}]")
+    click.echo(
+        f"McNemar exact test: {result.only_a_right} images only {a} gets right, {result.only_b_right} only "
+        f"{b}; p = {result.p_value:.4g} ({'significant' if result.significant() else 'not significant'} at 5%)"
+    )
+
+
+@registry.command("promote")
+@click.argument("version")
+@click.option("--force", is_flag=True, help="Promote even if it is not significantly better.")
+@data_dir_option
+def registry_promote(version: str, force: bool, data_dir: str | None) -> None:
+    """Make VERSION the champion if it is significantly better on test (McNemar, 5%)."""
+    from mnist_mlops.jobs.registry import promote_version
+
+    _, decision = promote_version(version, force, data_dir)
+    click.echo(decision)
+
+
+@cli.command()
+@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--model-uri", default="models:/mnist-digits@champion", help="The model to ask.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: file, digit and the ten probabilities.")
+def predict(images: tuple[str, ...], model_uri: str, as_json: bool) -> None:
+    """Predict the digit in each PNG or JPEG image."""
+    from mnist_mlops.jobs.predict import predict_files
+
+    results = predict_files(list(images), model_uri)
+    if as_json:
+        click.echo(results.to_json(orient="records"))
+    else:
+        for row in results.itertuples():
+            click.echo(f"{row.file}: {row.digit} ({max(row.probabilities):.3f})")
 
 
 def main() -> None:

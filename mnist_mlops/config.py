@@ -90,3 +90,30 @@ class TuneConfig:
     limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
     val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
     quiet: bool = False  # no progress bar
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """The main job: every baseline, the default network, a short search, the champion registered."""
+
+    arch: str = "cnn"  # network trained with its default config and registered
+    epochs: int = 15  # epochs of that network
+    tune_family: str = "knn"  # family of the short search
+    max_evals: int = 12  # trials of the short search (TPE)
+    seed: int = 42  # seeds everything, as in each job
+    experiment: str = "mnist-mlops"  # MLflow experiment the runs are recorded in
+    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
+    limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
+    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
+    quiet: bool = False  # no progress bars
+
+
+@dataclass(frozen=True)
+class ExploreConfig:
+    """Everything a `mnist-mlops explore` invocation depends on."""
+
+    seed: int = 42  # seeds the split and which images the figures sample
+    experiment: str = "mnist-mlops"  # MLflow experiment the run is recorded in
+    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
+    limit: int | None = None  # stratified subset of the 60,000 training images; None: all
+    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000

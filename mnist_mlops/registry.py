@@ -32,11 +32,19 @@ def champion_test_accuracy(client: MlflowClient) -> tuple[str, float] | None:
     return champion.version, float(champion.tags["test_accuracy"])
 
 
-def register_challenger(model_uri: str, family: str, test_accuracy: float, val_accuracy: float) -> Promotion:
+def register_challenger(
+    model_uri: str, family: str, test_accuracy: float, val_accuracy: float, source_run_id: str
+) -> Promotion:
     """Register a model as a new `challenger` version; move `champion` to it only if it beats the
-    champion's test accuracy (or there is none); record the decision and both figures as tags."""
+    champion's test accuracy (or there is none); record the decision and both figures as tags.
+    source_run_id names the run whose evaluation figures describe the model."""
     client = MlflowClient()
-    tags = {"model_family": family, "test_accuracy": f"{test_accuracy:.6f}", "val_accuracy": f"{val_accuracy:.6f}"}
+    tags = {
+        "model_family": family,
+        "test_accuracy": f"{test_accuracy:.6f}",
+        "val_accuracy": f"{val_accuracy:.6f}",
+        "source_run_id": source_run_id,
+    }
     version = str(mlflow.register_model(model_uri, MODEL_NAME, tags=tags).version)
     client.set_registered_model_alias(MODEL_NAME, CHALLENGER, version)
     current = champion_test_accuracy(client)
@@ -52,10 +60,53 @@ def register_challenger(model_uri: str, family: str, test_accuracy: float, val_a
             False,
             f"kept champion v{current[0]}: its test accuracy {current[1]:.4f} >= {test_accuracy:.4f}",
         )
+    evidence = {"promotion_decision": decision, "challenger_test_accuracy": f"{test_accuracy:.6f}"}
+    if current is not None:
+        evidence["champion_test_accuracy"] = f"{current[1]:.6f}"
+    record_promotion(version, promoted, evidence)
+    return Promotion(version, promoted, decision, test_accuracy, None if current is None else current[1])
+
+
+def resolve(reference: str):
+    """Return the version a number ('3') or an alias ('champion', '@champion') names."""
+    client = MlflowClient()
+    name = reference.lstrip("@")
+    try:
+        if name.isdigit():
+            return client.get_model_version(MODEL_NAME, name)
+        return client.get_model_version_by_alias(MODEL_NAME, name)
+    except MlflowException as error:
+        raise LookupError(f"{MODEL_NAME} has no version or alias {reference!r}") from error
+
+
+def load(reference: str):
+    """Load a registered version as a pyfunc model."""
+    version = resolve(reference)
+    return mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/{version.version}")
+
+
+def versions() -> list:
+    """Return every version of the registered model, newest first."""
+    found = MlflowClient().search_model_versions(f"name = '{MODEL_NAME}'")
+    return sorted(found, key=lambda version: int(version.version), reverse=True)
+
+
+def aliases() -> dict[str, list[str]]:
+    """Map each version to its aliases (search results do not carry them)."""
+    try:
+        model = MlflowClient().get_registered_model(MODEL_NAME)
+    except MlflowException:
+        return {}
+    found: dict[str, list[str]] = {}
+    for alias, version in model.aliases.items():
+        found.setdefault(str(version), []).append(alias)
+    return found
+
+
+def record_promotion(version: str, promoted: bool, tags: dict[str, str]) -> None:
+    """Move `champion` to version if promoted, and write the evidence as tags on it."""
+    client = MlflowClient()
     if promoted:
         client.set_registered_model_alias(MODEL_NAME, CHAMPION, version)
-    client.set_model_version_tag(MODEL_NAME, version, "promotion_decision", decision)
-    client.set_model_version_tag(MODEL_NAME, version, "challenger_test_accuracy", f"{test_accuracy:.6f}")
-    if current is not None:
-        client.set_model_version_tag(MODEL_NAME, version, "champion_test_accuracy", f"{current[1]:.6f}")
-    return Promotion(version, promoted, decision, test_accuracy, None if current is None else current[1])
+    for key, value in tags.items():
+        client.set_model_version_tag(MODEL_NAME, version, key, value)

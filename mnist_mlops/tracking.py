@@ -23,6 +23,7 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # embedded store in the working di
 SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
 SKLEARN_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "scipy", "pandas")
 KERAS_REQUIREMENTS = ("mlflow", "tensorflow", "keras", "numpy", "pandas")
+SERVING_REQUIREMENTS = (*SKLEARN_REQUIREMENTS, "tensorflow", "keras", "pillow")
 # Keras' names for what an epoch logs, and ours ({split}_{name}).
 EPOCH_METRICS = {
     "loss": "train_loss",
@@ -33,12 +34,17 @@ EPOCH_METRICS = {
 }
 
 
+def use_tracking_uri() -> None:
+    """Honour $MLFLOW_TRACKING_URI; default: SQLite in the working directory."""
+    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
+
+
 def use_tracking(experiment: str) -> None:
-    """Honour $MLFLOW_TRACKING_URI (default: SQLite in the working directory) and pick the experiment.
+    """Use the tracking store and pick the experiment.
 
     Under `mlflow run` the run already exists ($MLFLOW_RUN_ID) in the experiment mlflow chose.
     """
-    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
+    use_tracking_uri()
     if not os.environ.get("MLFLOW_RUN_ID"):
         mlflow.set_experiment(experiment)
 
@@ -56,8 +62,12 @@ def git_commit() -> str:
 
 @contextlib.contextmanager
 def run(name: str, tags: dict[str, str], nested: bool = False, run_id: str | None = None) -> Iterator[str]:
-    """Open a run, or reopen run_id, and yield its id; a failure marks it FAILED with an error tag."""
+    """Open a run, or reopen run_id, and yield its id; a failure marks it FAILED with an error tag.
+
+    A run opened while another is active (the pipeline's) is nested under it.
+    """
     tags = {"git_commit": git_commit(), **tags}
+    nested = nested or (mlflow.active_run() is not None and run_id is None)
     with mlflow.start_run(run_id=run_id, run_name=None if run_id else name, nested=nested, tags=tags) as active:
         if not nested:  # under `mlflow run` the run exists already and takes our name now
             mlflow.set_tag("mlflow.runName", name)
@@ -201,3 +211,18 @@ def log_figure(figure, file_name: str) -> None:
 def set_tags(tags: dict[str, str]) -> None:
     """Set tags on the active run."""
     mlflow.set_tags(tags)
+
+
+def log_serving_model(classifier_uri: str) -> str:
+    """Log the serving wrapper (any input format, digit and probabilities out) around a logged
+    classifier, with this package's code, on the active run; return its URI for the registry."""
+    from mnist_mlops.serving.model import CLASSIFIER, DigitClassifier
+
+    info = mlflow.pyfunc.log_model(
+        name="serving_model",
+        python_model=DigitClassifier(),
+        artifacts={CLASSIFIER: classifier_uri},
+        code_paths=[str(Path(__file__).parent)],
+        pip_requirements=pinned(SERVING_REQUIREMENTS),
+    )
+    return info.model_uri

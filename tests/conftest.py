@@ -1,10 +1,18 @@
 """Shared fixtures: the offline MNIST folder, a temporary MLflow store, a small data set."""
 
+import contextlib
 import os
+import signal
+import socket
+import subprocess
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import mlflow
+import psutil
 import pytest
+import requests
 
 from mnist_mlops.data import load_mnist
 
@@ -43,19 +51,76 @@ def isolated_mlflow_environment():
     clear_mlflow_state_variables()
 
 
+@contextlib.contextmanager
+def store_in(folder: Path):
+    """Work in folder, with its SQLite file as the MLflow store; yield the store's URI."""
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        mlflow.set_tracking_uri(uri)
+        yield uri
+        while mlflow.active_run():
+            mlflow.end_run()
+        clear_mlflow_state_variables()
+
+
+@pytest.fixture(scope="session")
+def temporary_store():
+    """The store_in context manager, for module-scoped fixtures that make runs once."""
+    return store_in
+
+
 @pytest.fixture
-def tracking_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def tracking_store(tmp_path: Path) -> str:
     """Run the test in a temporary folder whose SQLite file is the MLflow store; return its URI."""
-    monkeypatch.chdir(tmp_path)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
-    yield uri
-    while mlflow.active_run():
-        mlflow.end_run()
+    with store_in(tmp_path) as uri:
+        yield uri
 
 
 @pytest.fixture(scope="session")
 def small_mnist():
     """1,000 stratified training images (900 train, 100 validation) and the full test set."""
     return load_mnist(limit=1000, seed=7)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start(command: list[str], url: str, env: dict, cwd: Path) -> subprocess.Popen:
+    """Start a server in its own process group and wait until url answers 200."""
+    process = subprocess.Popen(
+        command, env=env, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return process
+        except requests.ConnectionError:
+            time.sleep(0.5)
+    stop(process)
+    raise AssertionError(f"{url} did not answer")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server's whole process group and check nothing of it is left."""
+    group = [process.pid, *(child.pid for child in psutil.Process(process.pid).children(recursive=True))]
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    time.sleep(0.5)
+    assert not [pid for pid in group if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+
+
+@pytest.fixture(scope="session")
+def servers() -> SimpleNamespace:
+    """Starting and stopping real servers on 127.0.0.1: free_port(), start(...), stop(process)."""
+    return SimpleNamespace(free_port=free_port, start=start, stop=stop)

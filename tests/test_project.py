@@ -11,6 +11,7 @@ from pathlib import Path
 import mlflow
 import pytest
 import yaml
+from mlflow import MlflowClient
 
 from mnist_mlops.cli import cli
 
@@ -109,13 +110,21 @@ def test_mlflow_run_baseline_end_to_end(tracking_store, tmp_path):
 
 
 @pytest.mark.slow
-def test_mlflow_run_main_nests_every_baseline_under_the_project_run(tracking_store, tmp_path):
-    runs = mlflow_run("main", tmp_path, "limit=1000")
-    project_run = runs[runs["tags.mlflow.project.entryPoint"] == "main"]
-    children = runs[runs["tags.mlflow.parentRunId"].notna()]
-    assert len(project_run) == 1 and sorted(children["tags.mlflow.runName"]) == ["dummy", "knn", "logreg", "rf"]
-    assert (children["tags.mlflow.parentRunId"] == project_run["run_id"].item()).all()
-    assert (runs["status"] == "FINISHED").all()
+def test_mlflow_run_main_runs_the_whole_pipeline_under_the_project_run(tracking_store, tmp_path):
+    runs = mlflow_run("main", tmp_path, "limit=1000", "epochs=1", "max_evals=2", "arch=mlp")
+    project = runs[runs["tags.mlflow.project.entryPoint"] == "main"]
+    assert len(project) == 1 and (runs["status"] == "FINISHED").all()
+    under_project = runs[runs["tags.mlflow.parentRunId"] == project["run_id"].item()]
+    assert sorted(under_project["tags.mlflow.runName"]) == ["baselines", "mlp", "search-knn-tpe"]
+    baselines = under_project[under_project["tags.mlflow.runName"] == "baselines"]["run_id"].item()
+    assert sorted(runs[runs["tags.mlflow.parentRunId"] == baselines]["tags.mlflow.runName"]) == [
+        "dummy",
+        "knn",
+        "logreg",
+        "rf",
+    ]
+    versions = MlflowClient().search_model_versions("name = 'mnist-digits'")
+    assert len(versions) == 2  # the network, then the tuned kNN
 
 
 @pytest.mark.slow

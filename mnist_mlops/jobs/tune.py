@@ -191,9 +191,9 @@ def run_search(config: TuneConfig) -> SearchResult:
                 "trials_failed": float((history["status"] == STATUS_FAIL).sum()),
             }
         )
-        model_uri = log_model(fitted, data)
+        serving_uri = tracking.log_serving_model(log_model(fitted, data))
         promotion = registry.register_challenger(
-            model_uri, config.family, report.metrics["test_accuracy"], report.metrics["val_accuracy"]
+            serving_uri, config.family, report.metrics["test_accuracy"], report.metrics["val_accuracy"], parent
         )
         tracking.log_metrics({"registered_version": float(promotion.version)})
         tracking.set_tags({"registered_version": promotion.version, "promotion_decision": promotion.decision})

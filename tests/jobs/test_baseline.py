@@ -18,15 +18,11 @@ def runs_of(experiment: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def all_baselines(tmp_path_factory):
+def all_baselines(tmp_path_factory, temporary_store):
     """Run `--model all` once for the module, into its own store."""
-    folder = tmp_path_factory.mktemp("store")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder / 'mlflow.db'}")
+    with temporary_store(tmp_path_factory.mktemp("store")):
         table = run_baselines(BaselineConfig(model="all", **SMALL))
         yield table, runs_of("test-baselines")
-        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)  # set by mlflow.set_experiment
 
 
 def test_all_is_a_parent_with_one_child_per_model(all_baselines):

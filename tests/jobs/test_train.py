@@ -29,15 +29,10 @@ ARTIFACTS = {
 
 
 @pytest.fixture(scope="module", params=["mlp", "cnn"])
-def trained(request, tmp_path_factory):
+def trained(request, tmp_path_factory, temporary_store):
     """Train each family once for the module, into its own store."""
-    folder = tmp_path_factory.mktemp(request.param)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder / 'mlflow.db'}")
-        mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
+    with temporary_store(tmp_path_factory.mktemp(request.param)):
         yield run_training(TrainConfig(arch=request.param, filters=(8, 16), hidden=(64,), **QUICK))
-        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
 
 
 def test_metrics_at_every_epoch_step(trained):

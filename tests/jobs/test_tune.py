@@ -27,14 +27,9 @@ def children_of(parent_id: str):
 
 
 @pytest.fixture(scope="module")
-def knn_search(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tune")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{folder / 'mlflow.db'}")
-        mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
+def knn_search(tmp_path_factory, temporary_store):
+    with temporary_store(tmp_path_factory.mktemp("tune")):
         yield run_search(TuneConfig(family="knn", max_evals=4, **SMALL))
-        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
 
 
 def test_one_parent_and_a_nested_child_per_trial(knn_search):
@@ -84,8 +79,9 @@ def test_first_search_registers_the_champion(knn_search):
 def test_champion_kept_when_the_challenger_is_worse(knn_search):
     client = MlflowClient()
     model_uri = f"models:/{registry.MODEL_NAME}/1"
-    worse = registry.register_challenger(model_uri, "knn", test_accuracy=0.5, val_accuracy=0.5)
-    better = registry.register_challenger(model_uri, "knn", test_accuracy=0.999, val_accuracy=0.99)
+    source = knn_search.parent_run_id
+    worse = registry.register_challenger(model_uri, "knn", test_accuracy=0.5, val_accuracy=0.5, source_run_id=source)
+    better = registry.register_challenger(model_uri, "knn", 0.999, 0.99, source_run_id=source)
     assert not worse.promoted and better.promoted
     worse_version = client.get_model_version(registry.MODEL_NAME, worse.version)
     assert worse_version.tags["promotion_decision"].startswith("kept champion v1")
@@ -125,10 +121,7 @@ def test_bad_input_fails_before_any_trial(tracking_store, args, message):
 
 @pytest.mark.slow
 def test_resume_after_killing_the_search(tracking_store):
-    command = [
-        sys.executable,
-        "-m",
-        "mnist_mlops",
+    arguments = [
         "tune",
         "--family",
         "knn",
@@ -142,6 +135,7 @@ def test_resume_after_killing_the_search(tracking_store):
         "--experiment",
         "test-tune",
     ]
+    command = [sys.executable, "-m", "mnist_mlops", *arguments]
     assert mlflow.search_runs(search_all_experiments=True).empty  # creates the store before the child uses it
     process = subprocess.Popen(
         command,
@@ -161,24 +155,7 @@ def test_resume_after_killing_the_search(tracking_store):
     parent_id = mlflow.search_runs(search_all_experiments=True, filter_string="tags.study = 'resumable'")[
         "run_id"
     ].item()
-    result = CliRunner().invoke(
-        cli,
-        [
-            "tune",
-            "--family",
-            "knn",
-            "--limit",
-            "3000",
-            "--max-evals",
-            "6",
-            "--study",
-            "resumable",
-            "--resume",
-            "--quiet",
-            "--experiment",
-            "test-tune",
-        ],
-    )
+    result = CliRunner().invoke(cli, [*arguments, "--resume"])
     assert result.exit_code == 0, result.output
     runs = mlflow.search_runs(search_all_experiments=True)
     children = runs[runs["tags.mlflow.parentRunId"] == parent_id]

@@ -1,0 +1,57 @@
+"""`mnist-mlops server`: an MLflow tracking server with a SQLite store and served artifacts."""
+
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from mnist_mlops.errors import MnistMlopsError
+
+
+def server_command(host: str, port: int, backend_store_uri: str, artifacts_destination: str) -> list[str]:
+    """The `mlflow server` command line: artifacts served by the server (--serve-artifacts)."""
+    return [
+        sys.executable, "-m", "mlflow", "server",
+        "--host", host, "--port", str(port),
+        "--backend-store-uri", backend_store_uri,
+        "--serve-artifacts", "--artifacts-destination", artifacts_destination,
+        "--workers", "1",
+    ]  # fmt: skip
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, seconds: float) -> None:
+    """Poll url/health until it answers 200; fail if the process ends or time runs out."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise MnistMlopsError(f"mlflow server exited with code {process.returncode} before it answered")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    raise MnistMlopsError(f"mlflow server did not answer at {url} within {seconds:.0f} s")
+
+
+def serve(host: str, port: int, backend_store_uri: str, artifacts_destination: str, echo) -> int:
+    """Start the server, wait until it answers, report its address, and stop it on Ctrl-C."""
+    if "://" not in artifacts_destination:  # a local folder; s3:// and the like exist already
+        Path(artifacts_destination).mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(server_command(host, port, backend_store_uri, artifacts_destination))
+    url = f"http://{host}:{port}"
+    try:
+        wait_until_healthy(url, process, seconds=120)
+        echo(f"MLflow tracking server and UI: {url}  (export MLFLOW_TRACKING_URI={url}; Ctrl-C stops it)")
+        return process.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -1,0 +1,1 @@
+"""Serving: turning any accepted request into MNIST pixel rows, and the registered pyfunc model."""

@@ -1,0 +1,151 @@
+"""Real processes on 127.0.0.1: a tracking server, training and registration against it, and
+`mlflow models serve` of the champion answering every accepted format and refusing bad requests."""
+
+import base64
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+from PIL import Image
+
+from mnist_mlops import registry
+from mnist_mlops.config import TrainConfig, TuneConfig
+from mnist_mlops.jobs.registry import promote_version
+from mnist_mlops.jobs.train import run_training
+from mnist_mlops.jobs.tune import run_search
+from mnist_mlops.tracking import log_serving_model
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def tracking_server(tmp_path_factory, servers):
+    """`mnist-mlops server` on a free port, with runs, registry and artifacts in a temporary folder."""
+    folder = tmp_path_factory.mktemp("server")
+    port = servers.free_port()
+    command = [sys.executable, "-m", "mnist_mlops", "server", "--port", str(port)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = servers.start(command, f"http://127.0.0.1:{port}/health", env, folder)
+    url = f"http://127.0.0.1:{port}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", url)
+        patch.chdir(folder)
+        mlflow.set_tracking_uri(url)
+        yield url
+        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    servers.stop(process)
+    assert (folder / "mlflow.db").exists() and any((folder / "mlartifacts").iterdir())
+
+
+@pytest.fixture(scope="module")
+def sklearn_champion(tracking_server):
+    """A small kNN search against the server: its best is registered and becomes the champion."""
+    return run_search(TuneConfig(family="knn", max_evals=2, limit=2000, quiet=True, experiment="serving"))
+
+
+def serve_champion(servers, env: dict, cwd: Path) -> tuple[subprocess.Popen, str]:
+    """Start `mlflow models serve` of models:/mnist-digits@champion on a free port."""
+    port = servers.free_port()
+    model = "models:/mnist-digits@champion"
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model, "--env-manager", "local",
+               "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]  # fmt: skip
+    process = servers.start(command, f"http://127.0.0.1:{port}/ping", {**env, "PYTHONPATH": str(REPO)}, cwd)
+    return process, f"http://127.0.0.1:{port}/invocations"
+
+
+@pytest.fixture
+def model_server(tracking_server, tmp_path, servers):
+    """The champion served on a free port; yield its /invocations URL."""
+    process, url = serve_champion(servers, {**os.environ, "MLFLOW_TRACKING_URI": tracking_server}, tmp_path)
+    yield url
+    servers.stop(process)
+
+
+def ask(url: str, payload) -> requests.Response:
+    body = payload if isinstance(payload, str) else json.dumps(payload)
+    return requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=120)
+
+
+def png(row: np.ndarray) -> str:
+    stream = io.BytesIO()
+    Image.fromarray((row.reshape(28, 28) * 255).astype(np.uint8)).resize((84, 84)).save(stream, format="PNG")
+    return base64.b64encode(stream.getvalue()).decode()
+
+
+def digits_of(response: requests.Response) -> list[int]:
+    assert response.status_code == 200, response.text[:2000]
+    predictions = response.json()["predictions"]
+    assert all(len(p["probabilities"]) == 10 and abs(sum(p["probabilities"]) - 1) < 1e-4 for p in predictions)
+    return [p["digit"] for p in predictions]
+
+
+def test_runs_and_registry_live_on_the_server(sklearn_champion, tracking_server):
+    run = mlflow.get_run(sklearn_champion.parent_run_id)
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:")  # artifacts served by the server
+    assert str(mlflow.MlflowClient().get_model_version_by_alias(registry.MODEL_NAME, "champion").version) == "1"
+
+
+def test_serves_every_format_like_the_in_process_model(sklearn_champion, model_server, small_mnist):
+    rows, labels = small_mnist.test.x[:200], small_mnist.test.y[:200]
+    expected = registry.load("champion").predict(pd.DataFrame(rows))["digit"].tolist()
+    columns = [f"pixel{i}" for i in range(784)]
+    split = {"dataframe_split": {"columns": columns, "data": rows.tolist()}}
+    assert digits_of(ask(model_server, split)) == expected
+    records = {"dataframe_records": [dict(zip(columns, row.tolist(), strict=True)) for row in rows[:5]]}
+    assert digits_of(ask(model_server, records)) == expected[:5]
+    assert digits_of(ask(model_server, {"inputs": rows.reshape(-1, 28, 28).tolist()})) == expected
+    assert digits_of(ask(model_server, {"instances": rows.tolist()})) == expected
+    assert digits_of(ask(model_server, {"inputs": (rows * 255).round().tolist()})) == expected
+    images = digits_of(
+        ask(model_server, {"dataframe_split": {"columns": ["image"], "data": [[png(r)] for r in rows[:50]]}})
+    )
+    assert np.mean(np.array(images) == labels[:50]) >= np.mean(np.array(expected[:50]) == labels[:50]) - 0.06
+    assert np.mean(np.array(expected) == labels) > 0.85
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"dataframe_split": {"columns": ["a", "b"], "data": [[0, 1]]}}, "expected 784 pixel columns"),
+        ({"inputs": [[0.5] * 783]}, "got shape (1, 783)"),
+        ('{"inputs": [[NaN' + ", 0" * 783 + "]]}", "holds NaN or infinity"),
+        ({"inputs": [[999] * 784]}, "pixels must be in [0, 1] or [0, 255]"),
+        ({"dataframe_split": {"columns": ["image"], "data": [["aGVsbG8gd29ybGQ="]]}}, "not a PNG or JPEG"),
+        ({"inputs": []}, "no rows"),
+        ({"inputs": [[0] * 784] * 10_001}, "send at most 10000"),
+    ],
+)
+def test_bad_requests_get_400_and_the_server_keeps_serving(sklearn_champion, model_server, payload, message):
+    response = ask(model_server, payload)
+    assert response.status_code == 400 and message in response.json()["message"]
+    assert digits_of(ask(model_server, {"inputs": [[0.0] * 784]})) in ([d] for d in range(10))
+
+
+def test_a_keras_champion_is_served_too(sklearn_champion, tracking_server, small_mnist, tmp_path, servers):
+    network = run_training(
+        TrainConfig(arch="mlp", hidden=(64,), epochs=2, limit=2000, quiet=True, augment=False, experiment="serving")
+    )
+    with mlflow.start_run(run_id=network.run_id):
+        serving_uri = log_serving_model(network.model_uri)
+    version = registry.register_challenger(
+        serving_uri, "mlp", network.metrics["test_accuracy"], network.metrics["val_accuracy"], network.run_id
+    ).version
+    promoted, decision = promote_version(version, force=True)
+    assert promoted and decision.startswith(f"version {version} promoted")
+    process, url = serve_champion(servers, dict(os.environ), tmp_path)
+    try:
+        rows = small_mnist.test.x[:100]
+        served = ask(url, {"inputs": rows.tolist()})
+        probabilities = np.array([p["probabilities"] for p in served.json()["predictions"]])
+        np.testing.assert_allclose(probabilities, network.model.predict(rows, verbose=0), atol=1e-5)
+    finally:
+        servers.stop(process)
