@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench clean
+.PHONY: run test test-fast lint bench clean browser
 
 run: $(INSTALLED)  ## the main job, tracked in sqlite:///mlflow.db in this folder
 	$(BIN)/mnist-mlops pipeline
 
-test: $(INSTALLED)  ## the whole test suite, slow tests included (what CI runs)
+test: $(INSTALLED) browser  ## the whole test suite, slow tests included (what CI runs)
 	$(BIN)/python -m pytest
 
 test-fast: $(INSTALLED)  ## the suite without the slow tests
@@ -24,6 +24,15 @@ bench: $(INSTALLED)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.networks
 	$(BIN)/python -m bench.tuning
 	$(BIN)/python -m bench.serving
+
+browser:  ## Debian's headless Chromium and its driver, for the dashboard tests
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "the dashboard tests need Chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
+	  fi; \
+	fi
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

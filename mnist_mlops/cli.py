@@ -16,6 +16,7 @@ from mnist_mlops.config import (
     SCHEDULES,
     TUNABLE_FAMILIES,
     BaselineConfig,
+    ExploreConfig,
     PipelineConfig,
     TrainConfig,
     TuneConfig,
@@ -398,6 +399,27 @@ def predict(images: tuple[str, ...], model_uri: str, as_json: bool) -> None:
     else:
         for row in results.itertuples():
             click.echo(f"{row.file}: {row.digit} ({max(row.probabilities):.3f})")
+
+
+@cli.command()
+@data_options
+def explore(**options) -> None:
+    """Log figures of the data: class balance, samples, pixel histograms, mean digits, a PCA map."""
+    from mnist_mlops.jobs.explore import run_exploration
+
+    click.echo(f"run {run_exploration(ExploreConfig(**options))}")
+
+
+@cli.command()
+@click.option("--experiment", "experiments", multiple=True, help="Experiment to show; repeat it [default: all].")
+@click.option("--out", type=click.Path(file_okay=False), default="dashboards/site", help="Folder to write into.")
+def dashboard(experiments: tuple[str, ...], out: str) -> None:
+    """Write a self-contained HTML dashboard of the runs, searches, champion and registry."""
+    from pathlib import Path
+
+    from mnist_mlops.jobs.dashboard import build_dashboard
+
+    click.echo(f"wrote {build_dashboard(list(experiments), Path(out))}")
 
 
 def main() -> None:

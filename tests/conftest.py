@@ -55,6 +55,7 @@ def isolated_mlflow_environment():
 def store_in(folder: Path):
     """Work in folder, with its SQLite file as the MLflow store; yield the store's URI."""
     uri = f"sqlite:///{folder / 'mlflow.db'}"
+    previous = mlflow.get_tracking_uri()
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         patch.setenv("MLFLOW_TRACKING_URI", uri)
@@ -63,6 +64,7 @@ def store_in(folder: Path):
         while mlflow.active_run():
             mlflow.end_run()
         clear_mlflow_state_variables()
+    mlflow.set_tracking_uri(previous)  # an enclosing module's store, if any
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""The comparison dashboard: read the tracking store, write one self-contained HTML page."""

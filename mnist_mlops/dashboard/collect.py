@@ -1,0 +1,172 @@
+"""Reading what the dashboard shows out of MLflow: runs, searches, the champion, the registry."""
+
+import io
+import os
+from dataclasses import dataclass, field
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from mnist_mlops import registry
+from mnist_mlops.errors import MnistMlopsError
+
+# The params worth a glance in the leaderboard, per family; searches show how they searched.
+KEY_PARAMS = {
+    "logreg": ("clf__C", "clf__max_iter"),
+    "knn": ("clf__n_neighbors", "clf__weights", "pca__n_components"),
+    "rf": ("clf__n_estimators", "clf__max_depth"),
+    "mlp": ("hidden", "dropout", "optimizer", "learning_rate", "epochs"),
+    "cnn": ("filters", "dense", "dropout", "optimizer", "learning_rate", "epochs"),
+}
+SEARCH_PARAMS = ("algo", "max_evals", "metric")
+CHAMPION_FIGURES = ("test_confusion_matrix.png", "test_misclassified.png", "training_curves.png")
+
+
+@dataclass
+class Search:
+    """One tuning search: its trials' metric by trial number, and its hyperparameter figure."""
+
+    name: str
+    family: str
+    algo: str
+    metric: str
+    trials: pd.DataFrame  # trial, metric
+    hyperparameters_png: bytes | None
+
+
+@dataclass
+class Champion:
+    """The registered champion and its evaluation artifacts."""
+
+    version: str
+    family: str
+    test_accuracy: float
+    figures: dict[str, bytes] = field(default_factory=dict)  # artifact name -> PNG
+    per_class: pd.DataFrame | None = None
+
+
+@dataclass
+class DashboardData:
+    """Everything the page shows."""
+
+    experiments: list[str]
+    ui_url: str | None  # the tracking server's address, for links; None for a local store
+    leaderboard: pd.DataFrame
+    searches: list[Search]
+    champion: Champion | None
+    versions: pd.DataFrame
+
+
+def experiment_ids(names: list[str]) -> dict[str, str]:
+    """Map experiment names to ids; every experiment with runs when names is empty."""
+    client = MlflowClient()
+    if not names:
+        return {e.name: e.experiment_id for e in client.search_experiments() if e.name != "Default"}
+    found = {}
+    for name in names:
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            known = ", ".join(sorted(e.name for e in client.search_experiments())) or "none"
+            raise MnistMlopsError(f"experiment {name!r} does not exist (known: {known})")
+        found[name] = experiment.experiment_id
+    return found
+
+
+def key_params(run: pd.Series) -> tuple[str, ...]:
+    """The params the leaderboard shows for a run."""
+    if run.get("tags.model_kind") == "search":
+        return SEARCH_PARAMS
+    return KEY_PARAMS.get(run.get("tags.model_family"), ())
+
+
+def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
+    """Finished runs with a test accuracy (trained models, not trials), best validation first."""
+    columns = ["run_id", "experiment_id", "tags.mlflow.runName", "tags.model_family", "tags.model_kind",
+               "metrics.val_accuracy", "metrics.test_accuracy", "metrics.fit_seconds"]  # fmt: skip
+    if runs.empty or "metrics.test_accuracy" not in runs:
+        return pd.DataFrame(columns=["run", "family", "kind", "val_accuracy", "test_accuracy", "fit_seconds",
+                                     "params", "run_id", "experiment_id"])  # fmt: skip
+    models = runs[runs["metrics.test_accuracy"].notna() & (runs["status"] == "FINISHED")].copy()
+    params = [
+        ", ".join(f"{key}={row[f'params.{key}']}" for key in key_params(row) if pd.notna(row.get(f"params.{key}")))
+        for _, row in models.iterrows()
+    ]
+    table = models.reindex(columns=columns).rename(columns=lambda c: c.split(".")[-1])
+    table = table.rename(columns={"runName": "run", "model_family": "family", "model_kind": "kind"})
+    table["params"] = params
+    return table.sort_values("val_accuracy", ascending=False, ignore_index=True)
+
+
+def artifact_bytes(run_id: str, name: str) -> bytes | None:
+    """The content of a run's artifact, or None when it has none of that name."""
+    if name not in {a.path for a in MlflowClient().list_artifacts(run_id)}:
+        return None
+    with open(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=name), "rb") as stream:
+        return stream.read()
+
+
+def searches(runs: pd.DataFrame) -> list[Search]:
+    """Every finished search with its trials."""
+    if runs.empty or "tags.model_kind" not in runs:
+        return []
+    found = []
+    for _, run in runs[(runs["tags.model_kind"] == "search") & (runs["status"] == "FINISHED")].iterrows():
+        metric = run.get("params.metric", "val_accuracy")
+        content = artifact_bytes(run["run_id"], "trials.csv")
+        if content is None:
+            continue
+        trials = pd.read_csv(io.BytesIO(content))
+        trials = trials[trials["status"] == "ok"][["trial", metric]]
+        found.append(
+            Search(
+                run["tags.mlflow.runName"],
+                run["tags.model_family"],
+                run["tags.algo"],
+                metric,
+                trials,
+                artifact_bytes(run["run_id"], "hyperparameters.png"),
+            )
+        )
+    return found
+
+
+def champion() -> Champion | None:
+    """The champion version and its figures, or None when there is none."""
+    try:
+        version = registry.resolve(registry.CHAMPION)
+    except LookupError:
+        return None
+    source = version.tags.get("source_run_id", version.run_id)
+    found = Champion(
+        str(version.version), version.tags.get("model_family", ""), float(version.tags.get("test_accuracy", "nan"))
+    )
+    for name in CHAMPION_FIGURES:
+        content = artifact_bytes(source, name)
+        if content is not None:
+            found.figures[name] = content
+    per_class = artifact_bytes(source, "test_per_class_metrics.csv")
+    found.per_class = None if per_class is None else pd.read_csv(io.BytesIO(per_class))
+    return found
+
+
+def ui_url() -> str | None:
+    """The tracking server's address when runs live on one."""
+    uri = mlflow.get_tracking_uri()
+    return uri.rstrip("/") if uri.startswith(("http://", "https://")) else None
+
+
+def collect(experiment_names: list[str]) -> DashboardData:
+    """Read everything the dashboard shows from the current tracking store."""
+    from mnist_mlops.jobs.registry import version_table
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # many small downloads
+
+    ids = experiment_ids(experiment_names)
+    runs = mlflow.search_runs(experiment_ids=list(ids.values())) if ids else pd.DataFrame()
+    try:
+        versions = version_table()
+    except MlflowException:
+        versions = pd.DataFrame()
+    return DashboardData(sorted(ids), ui_url(), leaderboard(runs), searches(runs), champion(), versions)

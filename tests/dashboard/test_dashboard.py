@@ -1,0 +1,110 @@
+"""The dashboard, built from real small runs of every kind and opened in headless Chromium; and
+the MLflow UI of a real tracking server in the same browser."""
+
+import os
+import re
+import shutil
+import sys
+
+import mlflow
+import pytest
+from click.testing import CliRunner
+
+from mnist_mlops.cli import cli
+from mnist_mlops.config import BaselineConfig, TrainConfig, TuneConfig
+from mnist_mlops.jobs.baseline import run_baselines
+from mnist_mlops.jobs.dashboard import build_dashboard
+from mnist_mlops.jobs.train import run_training
+from mnist_mlops.jobs.tune import run_search
+
+pytestmark = pytest.mark.slow
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+SMALL = {"limit": 1000, "seed": 4, "experiment": "dash"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium driven by chromedriver, both from Debian (never downloaded)."""
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        pytest.fail("chromium and chromium-driver are not installed: `apt-get install chromium chromium-driver`")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-dev-shm-usage", "--window-size=1400,1000"):  # fmt: skip
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def store_with_every_kind(tmp_path_factory, temporary_store):
+    """Baselines, a network, a TPE and a random search, and a registered champion."""
+    with temporary_store(tmp_path_factory.mktemp("dash")) as uri:
+        run_baselines(BaselineConfig(model="all", **SMALL))
+        run_training(TrainConfig(arch="mlp", hidden=(32,), epochs=2, quiet=True, augment=False, **SMALL))
+        tpe = run_search(TuneConfig(family="knn", algo="tpe", max_evals=3, quiet=True, **SMALL))
+        run_search(TuneConfig(family="knn", algo="random", max_evals=3, quiet=True, **SMALL))
+        yield uri, tpe
+
+
+def errors_in_console(driver) -> list:
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def test_dashboard_shows_every_section_with_real_numbers(store_with_every_kind, browser, tmp_path):
+    _, tpe = store_with_every_kind
+    page = build_dashboard(["dash"], tmp_path / "site")
+    html = page.read_text()
+    assert "http://" not in re.sub(r'href="[^"]*"', "", html) and "https://" not in html  # nothing fetched
+    browser.get(page.as_uri())
+    text = browser.find_element("tag name", "body").text
+    for heading in ("Leaderboard", "Best run per family", "Tuning", "Champion", "Registry"):
+        assert heading in text
+    for family in ("dummy", "logreg", "knn", "rf", "mlp"):
+        assert family in browser.find_element("id", "leaderboard").text
+    assert f"{tpe.metrics['test_accuracy']:.4f}" in browser.find_element("id", "champion").text
+    tuning = browser.find_element("id", "tuning")
+    assert tuning.find_elements("css selector", "img[alt='tuning knn']")
+    assert "search-knn-tpe" in tuning.text and "search-knn-random" in tuning.text
+    assert "promoted: no champion" in browser.find_element("id", "registry").text
+    images = browser.find_elements("tag name", "img")
+    assert len(images) >= 5 and all(browser.execute_script("return arguments[0].naturalWidth", i) > 0 for i in images)
+    assert errors_in_console(browser) == []
+    browser.save_screenshot(str(tmp_path / "dashboard.png"))
+    assert (tmp_path / "dashboard.png").stat().st_size > 20_000
+
+
+def test_an_empty_experiment_says_so(tracking_store, browser, tmp_path):
+    mlflow.create_experiment("nothing-yet")
+    browser.get(build_dashboard(["nothing-yet"], tmp_path / "site").as_uri())
+    assert "No runs yet" in browser.find_element("id", "empty").text
+    assert errors_in_console(browser) == []
+
+
+def test_an_unknown_experiment_is_a_clear_error(tracking_store, tmp_path):
+    result = CliRunner().invoke(cli, ["dashboard", "--experiment", "nope", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "experiment 'nope' does not exist" in result.output
+
+
+def test_the_mlflow_ui_of_a_tracking_server_lists_the_runs(store_with_every_kind, browser, tmp_path, servers):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    uri, _ = store_with_every_kind
+    port = servers.free_port()
+    command = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+               "--backend-store-uri", uri, "--workers", "1"]  # fmt: skip
+    process = servers.start(command, f"http://127.0.0.1:{port}/health", dict(os.environ), tmp_path)
+    try:
+        experiment = mlflow.get_experiment_by_name("dash").experiment_id
+        browser.get(f"http://127.0.0.1:{port}/#/experiments/{experiment}/runs")  # the training runs table
+        WebDriverWait(browser, 60).until(lambda d: "baselines" in d.find_element("tag name", "body").text)
+        text = browser.find_element("tag name", "body").text
+        assert "search-knn-tpe" in text and "mlp" in text
+        browser.save_screenshot(str(tmp_path / "mlflow-ui.png"))
+    finally:
+        servers.stop(process)
