@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -94,6 +95,8 @@ def free_port() -> int:
 
 def start(command: list[str], url: str, env: dict, cwd: Path) -> subprocess.Popen:
     """Start a server in its own process group and wait until url answers 200."""
+    # `mlflow models serve` execs uvicorn by name: the environment's bin folder must be on PATH.
+    env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
     process = subprocess.Popen(
         command, env=env, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
