@@ -29,21 +29,41 @@ def machine() -> dict:
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
 
 
+def plain(value):
+    """NumPy scalars as the Python numbers JSON knows."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
 def write_report(name: str, figures: dict, goals: list[tuple[str, float, str, float]]) -> Path:
     """Write results/NAME.json and NAME.md; goals are (label, measured, '>=' or '<=', target)."""
     checked = [
-        {"goal": label, "measured": measured, "target": f"{op} {target}",
-         "met": measured >= target if op == ">=" else measured <= target}
+        {
+            "goal": label,
+            "measured": measured,
+            "target": f"{op} {target}",
+            "met": measured >= target if op == ">=" else measured <= target,
+        }
         for label, measured, op, target in goals
     ]
     RESULTS.mkdir(exist_ok=True)
-    record = {"benchmark": name, "when": datetime.now(UTC).isoformat(timespec="seconds"),
-              "machine": machine(), "figures": figures, "goals": checked}
-    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2) + "\n")
-    lines = [f"# Benchmark: {name}", "", f"Measured {record['when']} on {record['machine']['cpus']} CPUs.", "",
-             "| goal | measured | target | met |", "|---|---|---|---|"]
+    record = {
+        "benchmark": name,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "figures": figures,
+        "goals": checked,
+    }
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=2, default=plain) + "\n")
+    lines = [
+        f"# Benchmark: {name}",
+        "",
+        f"Measured {record['when']} on {record['machine']['cpus']} CPUs.",
+        "",
+        "| goal | measured | target | met |",
+        "|---|---|---|---|",
+    ]
     lines += [f"| {g['goal']} | {g['measured']} | {g['target']} | {'yes' if g['met'] else 'NO'} |" for g in checked]
-    lines += ["", "All figures:", "", "```json", json.dumps(figures, indent=2), "```"]
+    lines += ["", "All figures:", "", "```json", json.dumps(figures, indent=2, default=plain), "```"]
     path = RESULTS / f"{name}.md"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -68,7 +68,7 @@ def main(architectures: list[str]) -> None:
     for arch in architectures:
         with tempfile.TemporaryDirectory() as folder:
             with_tracking = tracked(arch, Path(folder))
-        without = untracked(TrainConfig(arch=arch))
+        without = untracked(TrainConfig(arch=arch, quiet=True))  # as quiet as the tracked CLI run
         overhead = (with_tracking["wall_seconds"] - without["wall_seconds"]) / without["wall_seconds"]
         figures[arch] = {
             "tracked": with_tracking,
