@@ -177,20 +177,9 @@ def run_search(config: TuneConfig) -> SearchResult:
         history = trial_table(trials, config.metric)
         best = best_row(history, config.metric)
         best_params = next(t["result"]["params"] for t in trials.trials if t["tid"] + 1 == best["trial"])
-        tracking.log_csv(history.set_index("trial"), "trials.csv")
-        tracking.log_figure(convergence_figure(history, config.metric, maximises(config.metric)), "convergence.png")
-        tracking.log_figure(hyperparameters_figure(history, list(best_params), config.metric), "hyperparameters.png")
-        tracking.log_json({key: np.asarray(value).tolist() for key, value in best_params.items()}, "best_params.json")
+        log_search_summary(config, history, best, best_params)
         fitted, report = evaluate_best(config, best_params, data)
         tracking.log_report(report)
-        tracking.log_metrics(
-            {
-                f"best_{config.metric}": float(best[config.metric]),
-                "best_trial": float(best["trial"]),
-                "trials_finished": float((history["status"] == STATUS_OK).sum()),
-                "trials_failed": float((history["status"] == STATUS_FAIL).sum()),
-            }
-        )
         serving_uri = tracking.log_serving_model(log_model(fitted, data))
         promotion = registry.register_challenger(
             serving_uri, config.family, report.metrics["test_accuracy"], report.metrics["val_accuracy"], parent
@@ -198,6 +187,22 @@ def run_search(config: TuneConfig) -> SearchResult:
         tracking.log_metrics({"registered_version": float(promotion.version)})
         tracking.set_tags({"registered_version": promotion.version, "promotion_decision": promotion.decision})
     return SearchResult(parent, best_params, float(best[config.metric]), history, report.metrics, promotion)
+
+
+def log_search_summary(config: TuneConfig, history: pd.DataFrame, best: pd.Series, best_params: dict) -> None:
+    """Log the trial history, its figures, the best params and the search's counts on the parent run."""
+    tracking.log_csv(history.set_index("trial"), "trials.csv")
+    tracking.log_figure(convergence_figure(history, config.metric, maximises(config.metric)), "convergence.png")
+    tracking.log_figure(hyperparameters_figure(history, list(best_params), config.metric), "hyperparameters.png")
+    tracking.log_json({key: np.asarray(value).tolist() for key, value in best_params.items()}, "best_params.json")
+    tracking.log_metrics(
+        {
+            f"best_{config.metric}": float(best[config.metric]),
+            "best_trial": float(best["trial"]),
+            "trials_finished": float((history["status"] == STATUS_OK).sum()),
+            "trials_failed": float((history["status"] == STATUS_FAIL).sum()),
+        }
+    )
 
 
 def log_model(fitted: Fitted, data: Mnist) -> str:

@@ -1,0 +1,137 @@
+"""Serving the CNN champion: latency and throughput from a second process on 127.0.0.1, and the
+server's resident memory. Run with `python -m bench.serving` (about 5 minutes on 2 cores).
+
+The champion has the default CNN architecture, trained for one epoch on 5,000 images: latency does
+not depend on how well it was trained. Load is bounded: a fixed number of requests per client.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import psutil
+import requests
+
+from bench.common import REPO, write_report
+from mnist_mlops import registry
+from mnist_mlops.config import TrainConfig
+from mnist_mlops.data import load_mnist
+from mnist_mlops.jobs.train import run_training
+from mnist_mlops.tracking import log_serving_model
+
+REQUESTS_PER_CLIENT = {1: 300, 4: 150, 16: 60}
+BATCH_REQUESTS = 10
+BATCH = 1000
+
+
+def register_cnn_champion() -> None:
+    """Train the default CNN briefly and make it the champion of the current store."""
+    network = run_training(TrainConfig(arch="cnn", epochs=1, limit=5000, quiet=True, experiment="bench"))
+    with mlflow.start_run(run_id=network.run_id):
+        uri = log_serving_model(network.model_uri)
+    metrics = network.metrics
+    registry.register_challenger(uri, "cnn", metrics["test_accuracy"], metrics["val_accuracy"], network.run_id)
+
+
+def start_server(port: int, env: dict) -> subprocess.Popen:
+    """`mlflow models serve` of the champion; wait for /ping."""
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", "models:/mnist-digits@champion",
+               "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]  # fmt: skip
+    process = subprocess.Popen(command, env=env, start_new_session=True, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
+                return process
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    raise RuntimeError("model server did not start")
+
+
+def free_port() -> int:
+    """A port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def timed_posts(url: str, body: str, count: int) -> tuple[list[float], int]:
+    """Send count requests on one connection; return their latencies and the number of errors."""
+    session, latencies, errors = requests.Session(), [], 0
+    for _ in range(count):
+        start = time.perf_counter()
+        response = session.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=60)
+        latencies.append(time.perf_counter() - start)
+        errors += response.status_code != 200
+    return latencies, errors
+
+
+def load(url: str, body: str, clients: int, per_client: int) -> dict:
+    """Run clients in parallel; return p50, p99, requests per second and errors."""
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(lambda _: timed_posts(url, body, per_client), range(clients)))
+    wall = time.perf_counter() - start
+    latencies = np.concatenate([r[0] for r in results]) * 1000
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(float(np.percentile(latencies, 50)), 2),
+        "p99_ms": round(float(np.percentile(latencies, 99)), 2),
+        "requests_per_second": round(len(latencies) / wall, 1),
+        "errors": sum(r[1] for r in results),
+    }
+
+
+def resident_gib(process: subprocess.Popen) -> float:
+    """Resident memory of the server and its children."""
+    tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    return round(sum(p.memory_info().rss for p in tree) / 2**30, 2)
+
+
+def main() -> None:
+    """Measure and report."""
+    test = load_mnist().test
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{Path(folder) / 'mlflow.db'}", "PYTHONPATH": str(REPO)}
+        os.environ["MLFLOW_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"]
+        os.chdir(folder)
+        register_cnn_champion()
+        port = free_port()
+        process = start_server(port, env)
+        try:
+            url = f"http://127.0.0.1:{port}/invocations"
+            one = json.dumps({"inputs": test.x[:1].tolist()})
+            timed_posts(url, one, 20)  # warm-up
+            figures = {
+                f"{clients}_clients": load(url, one, clients, count) for clients, count in REQUESTS_PER_CLIENT.items()
+            }
+            batch = json.dumps({"inputs": test.x[:BATCH].round(4).tolist()})
+            latencies, errors = timed_posts(url, batch, BATCH_REQUESTS)
+            figures["batch_1000"] = {
+                "images_per_second": round(BATCH * BATCH_REQUESTS / sum(latencies)),
+                "errors": errors,
+            }
+            figures["server_resident_gib"] = resident_gib(process)
+        finally:
+            os.killpg(process.pid, 15)
+            process.wait(timeout=30)
+    errors = sum(value.get("errors", 0) for value in figures.values() if isinstance(value, dict))
+    goals = [
+        ("p50 latency, 1 client, ms", figures["1_clients"]["p50_ms"], "<=", 10),
+        ("p99 latency, 1 client, ms", figures["1_clients"]["p99_ms"], "<=", 50),
+        ("images per second in 1,000-image requests", figures["batch_1000"]["images_per_second"], ">=", 5000),
+        ("errors", errors, "<=", 0),
+        ("server resident memory, GiB", figures["server_resident_gib"], "<=", 1.5),
+    ]
+    print(write_report("serving", figures, goals).read_text())
+
+
+if __name__ == "__main__":
+    main()
