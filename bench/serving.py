@@ -45,14 +45,17 @@ def start_server(port: int, env: dict) -> subprocess.Popen:
     """`mlflow models serve` of the champion; wait for /ping."""
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", "models:/mnist-digits@champion",
                "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]  # fmt: skip
-    process = subprocess.Popen(command, env=env, start_new_session=True, stderr=subprocess.DEVNULL)
+    log = Path("model-server.log").open("w")
+    process = subprocess.Popen(command, env=env, start_new_session=True, stdout=log, stderr=log)
     for _ in range(600):
+        if process.poll() is not None:
+            break
         try:
             if requests.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
                 return process
         except requests.ConnectionError:
             time.sleep(0.3)
-    raise RuntimeError("model server did not start")
+    raise RuntimeError(f"model server did not start: {Path('model-server.log').read_text()[-2000:]}")
 
 
 def free_port() -> int:
@@ -100,6 +103,7 @@ def main() -> None:
     test = load_mnist().test
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{Path(folder) / 'mlflow.db'}", "PYTHONPATH": str(REPO)}
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # uvicorn is run by name
         os.environ["MLFLOW_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"]
         os.chdir(folder)
         register_cnn_champion()
