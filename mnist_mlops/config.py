@@ -3,7 +3,7 @@
 This module imports nothing heavy, so `mnist-mlops --help` starts fast.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 BASELINE_MODELS = ("dummy", "logreg", "knn", "rf")
 ARCHITECTURES = ("mlp", "cnn")
@@ -14,15 +14,24 @@ SCHEDULES = ("constant", "cosine", "plateau")
 
 
 @dataclass(frozen=True)
-class BaselineConfig:
-    """Everything a `mnist-mlops baseline` invocation depends on; logged as run params."""
+class JobConfig:
+    """The data and bookkeeping fields every job shares."""
 
-    model: str = "all"  # dummy, logreg, knn, rf, or all: each as its own run
-    seed: int = 42  # seeds the split, the subset and every estimator
+    seed: int = 42  # seeds the split, the subset, the models and any search
     experiment: str = "mnist-mlops"  # MLflow experiment the runs are recorded in
     data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
     limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
     val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
+
+
+JOB_FIELDS = tuple(field.name for field in fields(JobConfig))
+
+
+@dataclass(frozen=True)
+class BaselineConfig(JobConfig):
+    """Everything a `mnist-mlops baseline` invocation depends on; logged as run params."""
+
+    model: str = "all"  # dummy, logreg, knn, rf, or all: each as its own run
     C: float = 1.0  # logreg: inverse L2 regularisation strength
     max_iter: int = 100  # logreg: lbfgs iterations
     k: int = 4  # knn: neighbours that vote
@@ -34,7 +43,7 @@ class BaselineConfig:
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(JobConfig):
     """Everything a `mnist-mlops train` invocation depends on; logged whole as run params."""
 
     arch: str = "cnn"  # mlp or cnn
@@ -56,12 +65,6 @@ class TrainConfig:
     batch_size: int = 128  # images per gradient step
     epochs: int = 15  # most passes over the training split
     patience: int = 5  # early stopping: epochs without a lower val_loss before stopping
-    # Data and bookkeeping.
-    seed: int = 42  # seeds the split, the subset, weight initialisation, dropout and augmentation
-    experiment: str = "mnist-mlops"  # MLflow experiment the run is recorded in
-    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
-    limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
-    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
     quiet: bool = False  # no Keras progress bars (for scripts and logs)
 
 
@@ -72,7 +75,7 @@ TUNE_METRICS = ("val_accuracy", "val_f1_macro", "val_log_loss")
 
 
 @dataclass(frozen=True)
-class TuneConfig:
+class TuneConfig(JobConfig):
     """Everything a `mnist-mlops tune` invocation depends on; logged whole on the parent run."""
 
     family: str = "knn"  # logreg, knn, rf, mlp or cnn
@@ -84,36 +87,20 @@ class TuneConfig:
     epochs: int = 3  # networks: epochs each trial trains for (the budget per trial)
     study: str | None = None  # the search's name; an existing one is continued. None: {family}-{algo}
     resume: bool = False  # continue the newest search of the study; an error if there is none
-    seed: int = 42  # seeds the split, the subset, the search and every trial
-    experiment: str = "mnist-mlops"  # MLflow experiment the runs are recorded in
-    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
-    limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
-    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
     quiet: bool = False  # no progress bar
 
 
 @dataclass(frozen=True)
-class PipelineConfig:
+class PipelineConfig(JobConfig):
     """The main job: every baseline, the default network, a short search, the champion registered."""
 
     arch: str = "cnn"  # network trained with its default config and registered
     epochs: int = 15  # epochs of that network
     tune_family: str = "knn"  # family of the short search
     max_evals: int = 12  # trials of the short search (TPE)
-    seed: int = 42  # seeds everything, as in each job
-    experiment: str = "mnist-mlops"  # MLflow experiment the runs are recorded in
-    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
-    limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
-    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
     quiet: bool = False  # no progress bars
 
 
 @dataclass(frozen=True)
-class ExploreConfig:
-    """Everything a `mnist-mlops explore` invocation depends on."""
-
-    seed: int = 42  # seeds the split and which images the figures sample
-    experiment: str = "mnist-mlops"  # MLflow experiment the run is recorded in
-    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
-    limit: int | None = None  # stratified subset of the 60,000 training images; None: all
-    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
+class ExploreConfig(JobConfig):
+    """Everything a `mnist-mlops explore` invocation depends on: the shared fields alone."""

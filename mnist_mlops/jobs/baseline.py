@@ -3,7 +3,7 @@
 import pandas as pd
 
 from mnist_mlops import tracking
-from mnist_mlops.config import BASELINE_MODELS, BaselineConfig
+from mnist_mlops.config import BASELINE_MODELS, JOB_FIELDS, BaselineConfig
 from mnist_mlops.data import Mnist, load_mnist
 from mnist_mlops.evaluate.report import classification_report
 from mnist_mlops.train.candidates import fit_sklearn, score_splits
@@ -20,7 +20,7 @@ PIPELINE_PARAMS = {
     },
     "rf": {"n_estimators": "clf__n_estimators", "max_depth": "clf__max_depth"},
 }
-JOB_FIELDS = ("model", "seed", "experiment", "data_dir", "limit", "val_fraction")
+RUN_FIELDS = ("model", *JOB_FIELDS)  # what every baseline run logs besides its pipeline params
 
 
 def pipeline_params(config: BaselineConfig, model: str) -> dict:
@@ -30,7 +30,7 @@ def pipeline_params(config: BaselineConfig, model: str) -> dict:
 
 def run_params(config: BaselineConfig, model: str) -> dict:
     """Return the params one model's run logs: the job fields and that model's pipeline params."""
-    job = {field: getattr(config, field) for field in JOB_FIELDS}
+    job = {field: getattr(config, field) for field in RUN_FIELDS}
     return {**job, "model": model, **pipeline_params(config, model)}
 
 
@@ -62,7 +62,7 @@ def run_baselines(config: BaselineConfig) -> pd.DataFrame:
     if config.model != "all":
         return comparison_table([fit_and_track(config, config.model, data, nested=False)])
     with tracking.run("baselines", {"model_kind": "sklearn"}):
-        tracking.log_params({field: getattr(config, field) for field in JOB_FIELDS})
+        tracking.log_params({field: getattr(config, field) for field in RUN_FIELDS})
         table = comparison_table([fit_and_track(config, name, data, nested=True) for name in BASELINE_MODELS])
         tracking.log_csv(table, "comparison.csv")
     return table

@@ -6,17 +6,15 @@ from dataclasses import asdict
 import pandas as pd
 
 from mnist_mlops import registry, tracking
-from mnist_mlops.config import BaselineConfig, PipelineConfig, TrainConfig, TuneConfig
+from mnist_mlops.config import JOB_FIELDS, BaselineConfig, PipelineConfig, TrainConfig, TuneConfig
 from mnist_mlops.jobs.baseline import run_baselines
 from mnist_mlops.jobs.train import run_training
 from mnist_mlops.jobs.tune import run_search
 
-SHARED = ("seed", "experiment", "data_dir", "limit", "val_fraction")
-
 
 def run_pipeline(config: PipelineConfig) -> pd.DataFrame:
     """Run every stage and return one row per stage: its validation and test accuracy."""
-    shared = {field: getattr(config, field) for field in SHARED}
+    shared = {field: getattr(config, field) for field in JOB_FIELDS}
     tracking.use_tracking(config.experiment)
     with tracking.run("pipeline", {"model_kind": "pipeline"}):
         tracking.log_params(asdict(config))
