@@ -42,10 +42,14 @@ def use_tracking_uri() -> None:
 def use_tracking(experiment: str) -> None:
     """Use the tracking store and pick the experiment.
 
-    Under `mlflow run` the run already exists ($MLFLOW_RUN_ID) in the experiment mlflow chose.
+    Under `mlflow run` the run already exists ($MLFLOW_RUN_ID) in the experiment mlflow chose, and
+    jobs nested in a running one stay in its experiment.
     """
     use_tracking_uri()
-    if not os.environ.get("MLFLOW_RUN_ID"):
+    active = mlflow.active_run()
+    if active:  # a job inside another (the pipeline's) stays in its parent's experiment
+        mlflow.set_experiment(experiment_id=active.info.experiment_id)
+    elif not os.environ.get("MLFLOW_RUN_ID"):
         mlflow.set_experiment(experiment)
 
 

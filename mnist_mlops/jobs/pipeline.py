@@ -25,6 +25,7 @@ def run_pipeline(config: PipelineConfig) -> pd.DataFrame:
             config.arch,
             network.metrics["test_accuracy"],
             network.metrics["val_accuracy"],
+            network.run_id,
         )
         search = run_search(
             TuneConfig(family=config.tune_family, algo="tpe", max_evals=config.max_evals, quiet=config.quiet, **shared)
