@@ -24,7 +24,9 @@ from bench.common import REPO, write_report
 from mnist_mlops import registry
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import load_mnist
+from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.jobs.train import run_training
+from mnist_mlops.server import wait_until_answering
 from mnist_mlops.tracking import log_serving_model
 
 REQUESTS_PER_CLIENT = {1: 300, 4: 150, 16: 60}
@@ -45,17 +47,13 @@ def start_server(port: int, env: dict) -> subprocess.Popen:
     """`mlflow models serve` of the champion; wait for /ping."""
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", "models:/mnist-digits@champion",
                "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]  # fmt: skip
-    log = Path("model-server.log").open("w")
-    process = subprocess.Popen(command, env=env, start_new_session=True, stdout=log, stderr=log)
-    for _ in range(600):
-        if process.poll() is not None:
-            break
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
-                return process
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    raise RuntimeError(f"model server did not start: {Path('model-server.log').read_text()[-2000:]}")
+    with Path("model-server.log").open("w") as log:  # the server keeps its own copy of the descriptor
+        process = subprocess.Popen(command, env=env, start_new_session=True, stdout=log, stderr=log)
+    try:
+        wait_until_answering(f"http://127.0.0.1:{port}/ping", process, seconds=180)
+    except MnistMlopsError as error:
+        raise RuntimeError(f"{error}: {Path('model-server.log').read_text()[-2000:]}") from error
+    return process
 
 
 def free_port() -> int:

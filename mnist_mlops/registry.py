@@ -23,13 +23,13 @@ class Promotion:
     champion_test_accuracy: float | None  # the champion's before the decision; None if there was none
 
 
-def champion_test_accuracy(client: MlflowClient) -> tuple[str, float] | None:
+def champion_test_accuracy() -> tuple[str, float] | None:
     """Return the champion's version and test accuracy, or None when there is no champion."""
     try:
-        champion = client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
-    except MlflowException:
+        champion = resolve(CHAMPION)
+    except LookupError:
         return None
-    return champion.version, float(champion.tags["test_accuracy"])
+    return str(champion.version), float(champion.tags["test_accuracy"])
 
 
 def register_challenger(
@@ -47,7 +47,7 @@ def register_challenger(
     }
     version = str(mlflow.register_model(model_uri, MODEL_NAME, tags=tags).version)
     client.set_registered_model_alias(MODEL_NAME, CHALLENGER, version)
-    current = champion_test_accuracy(client)
+    current = champion_test_accuracy()
     if current is None:
         promoted, decision = True, f"promoted: no champion before version {version}"
     elif test_accuracy > current[1]:

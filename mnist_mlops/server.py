@@ -21,19 +21,19 @@ def server_command(host: str, port: int, backend_store_uri: str, artifacts_desti
     ]  # fmt: skip
 
 
-def wait_until_healthy(url: str, process: subprocess.Popen, seconds: float) -> None:
-    """Poll url/health until it answers 200; fail if the process ends or time runs out."""
+def wait_until_answering(url: str, process: subprocess.Popen, seconds: float) -> None:
+    """Poll url until it answers 200; fail if the process ends or time runs out."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise MnistMlopsError(f"mlflow server exited with code {process.returncode} before it answered")
+            raise MnistMlopsError(f"the server exited with code {process.returncode} before {url} answered")
         try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, OSError):
             time.sleep(0.3)
-    raise MnistMlopsError(f"mlflow server did not answer at {url} within {seconds:.0f} s")
+    raise MnistMlopsError(f"{url} did not answer within {seconds:.0f} s")
 
 
 def serve(host: str, port: int, backend_store_uri: str, artifacts_destination: str, echo) -> int:
@@ -43,7 +43,7 @@ def serve(host: str, port: int, backend_store_uri: str, artifacts_destination: s
     process = subprocess.Popen(server_command(host, port, backend_store_uri, artifacts_destination))
     url = f"http://{host}:{port}"
     try:
-        wait_until_healthy(url, process, seconds=120)
+        wait_until_answering(f"{url}/health", process, seconds=120)
         echo(f"MLflow tracking server and UI: {url}  (export MLFLOW_TRACKING_URI={url}; Ctrl-C stops it)")
         return process.wait()
     except KeyboardInterrupt:

@@ -2,14 +2,16 @@
 
 import io
 import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from mnist_mlops import registry
+from mnist_mlops import registry, tracking
 from mnist_mlops.errors import MnistMlopsError
 
 # The params worth a glance in the leaderboard, per family; searches show how they searched.
@@ -101,10 +103,9 @@ def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
 
 def artifact_bytes(run_id: str, name: str) -> bytes | None:
     """The content of a run's artifact, or None when it has none of that name."""
-    if name not in {a.path for a in MlflowClient().list_artifacts(run_id)}:
-        return None
-    with open(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=name), "rb") as stream:
-        return stream.read()
+    with tempfile.TemporaryDirectory() as folder:
+        path = tracking.download(run_id, name, Path(folder))
+        return None if path is None else path.read_bytes()
 
 
 def searches(runs: pd.DataFrame) -> list[Search]:
