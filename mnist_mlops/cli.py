@@ -10,6 +10,7 @@ from mnist_mlops.config import (
     ACTIVATIONS,
     ALGORITHMS,
     ARCHITECTURES,
+    BACKENDS,
     BASELINE_MODELS,
     OPTIMIZERS,
     POOLS,
@@ -290,6 +291,25 @@ def train(**options) -> None:
     help="Name of the search; an existing one is continued [default: FAMILY-ALGO].",
 )
 @click.option("--resume", is_flag=True, help="Continue the newest search of the study (e.g. after Ctrl-C).")
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default=TUNE.backend,
+    help="sequential: trials one by one in this process; spark: Hyperopt's SparkTrials (pip install .[spark]).",
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(min=1),
+    default=TUNE.parallelism,
+    help="Trials at once (more than 1 needs --backend spark).",
+)
+@click.option(
+    "--spark-master",
+    default="",
+    callback=empty_as_none,
+    show_default=False,
+    help="Spark master URL, e.g. spark://host:7077 [default: local[PARALLELISM]].",
+)
 @data_options
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def tune(**options) -> None:

@@ -70,6 +70,7 @@ class TrainConfig(JobConfig):
 
 TUNABLE_FAMILIES = ("logreg", "knn", "rf", "mlp", "cnn")
 ALGORITHMS = ("tpe", "random")
+BACKENDS = ("sequential", "spark")
 # What every trial logs on the validation split; a search may optimise any of them.
 TUNE_METRICS = ("val_accuracy", "val_f1_macro", "val_log_loss")
 
@@ -87,6 +88,9 @@ class TuneConfig(JobConfig):
     epochs: int = 3  # networks: epochs each trial trains for (the budget per trial)
     study: str | None = None  # the search's name; an existing one is continued. None: {family}-{algo}
     resume: bool = False  # continue the newest search of the study; an error if there is none
+    backend: str = "sequential"  # sequential: trials one by one in this process; spark: Hyperopt's SparkTrials
+    parallelism: int = 1  # trials at once; more than one needs the spark backend
+    spark_master: str | None = None  # spark: the master URL (spark://host:7077, ...); None: local[parallelism]
     quiet: bool = False  # no progress bar
 
 

@@ -5,6 +5,7 @@ import os
 import subprocess
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -75,11 +76,64 @@ def run(name: str, tags: dict[str, str], nested: bool = False, run_id: str | Non
     with mlflow.start_run(run_id=run_id, run_name=None if run_id else name, nested=nested, tags=tags) as active:
         if not nested:  # under `mlflow run` the run exists already and takes our name now
             mlflow.set_tag("mlflow.runName", name)
-        try:
+        with recording_errors():
             yield active.info.run_id
-        except Exception as error:
-            mlflow.set_tag("error", f"{type(error).__name__}: {error}"[:4000])
-            raise
+
+
+@contextlib.contextmanager
+def recording_errors() -> Iterator[None]:
+    """Tag the active run with the error that ends it (the run itself then ends FAILED)."""
+    try:
+        yield
+    except Exception as error:
+        mlflow.set_tag("error", f"{type(error).__name__}: {error}"[:4000])
+        raise
+
+
+@dataclass(frozen=True)
+class Parent:
+    """Where a nested run goes when it is opened in another process (a Spark worker) or thread."""
+
+    tracking_uri: str  # the store, as every process can open it
+    experiment_id: str
+    run_id: str
+
+
+def active_parent() -> Parent:
+    """The active run, as the parent of runs that other processes open."""
+    active = mlflow.active_run()
+    return Parent(absolute_uri(mlflow.get_tracking_uri()), active.info.experiment_id, active.info.run_id)
+
+
+def absolute_uri(uri: str) -> str:
+    """Make a relative SQLite URI absolute, so that a process with another working directory opens the same file."""
+    prefix = "sqlite:///"
+    path = uri.removeprefix(prefix)
+    if uri.startswith(prefix) and not path.startswith("/"):
+        return prefix + str(Path(path).resolve())
+    return uri
+
+
+@contextlib.contextmanager
+def child_run(parent: Parent, name: str) -> Iterator[str]:
+    """Open a run nested under parent, from this process or another one, and yield its id."""
+    mlflow.set_tracking_uri(parent.tracking_uri)
+    tags = {"git_commit": git_commit()}
+    with (
+        mlflow.start_run(
+            experiment_id=parent.experiment_id, parent_run_id=parent.run_id, nested=True, run_name=name, tags=tags
+        ) as active,
+        recording_errors(),
+    ):
+        yield active.info.run_id
+
+
+def name_run(run_id: str, name: str, tags: dict[str, str]) -> None:
+    """Rename a run and tag it, from any thread."""
+    client = mlflow.MlflowClient()
+    client.update_run(run_id, name=name)
+    for key, value in tags.items():
+        client.set_tag(run_id, key, value)
 
 
 def log_params(params: dict) -> None:
@@ -171,9 +225,9 @@ def log_json(content, file_name: str) -> None:
     mlflow.log_dict(content, file_name)
 
 
-def log_file(path: Path) -> None:
-    """Log a local file as an artifact of the active run."""
-    mlflow.log_artifact(str(path))
+def log_file(path: Path, run_id: str) -> None:
+    """Log a local file as an artifact of a run, from any thread."""
+    mlflow.MlflowClient().log_artifact(run_id, str(path))
 
 
 def download(run_id: str, file_name: str, folder: Path) -> Path | None:
@@ -192,14 +246,17 @@ def latest_run_tagged(key: str, value: str) -> str | None:
     return None if runs.empty else runs["run_id"].iloc[0]
 
 
-def end_stale_children(parent_id: str) -> int:
-    """Mark the RUNNING children of a run as KILLED (left by a killed process); return how many."""
-    stale = mlflow.search_runs(
-        filter_string=f"tags.mlflow.parentRunId = '{parent_id}' and attributes.status = 'RUNNING'"
-    )
-    for child_id in stale["run_id"]:
-        mlflow.MlflowClient().set_terminated(child_id, status="KILLED")
-    return len(stale)
+def retire_lost_children(parent_id: str, kept: set[str]) -> int:
+    """Tag lost=true the children of a run that are not in kept (a trial killed with an earlier
+    process, or one that finished after its last save) and end the RUNNING ones as KILLED."""
+    children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent_id}'")
+    lost = children[~children["run_id"].isin(kept)]
+    client = mlflow.MlflowClient()
+    for child_id, status in zip(lost["run_id"], lost["status"], strict=True):
+        client.set_tag(child_id, "lost", "true")
+        if status == "RUNNING":
+            client.set_terminated(child_id, status="KILLED")
+    return len(lost)
 
 
 def log_metrics(metrics: dict[str, float]) -> None:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the offline MNIST folder, a temporary MLflow store, a small data set."""
+"""Shared fixtures: the offline MNIST folder, a temporary MLflow store, a small data set, real servers."""
 
 import contextlib
 import os
@@ -129,3 +129,24 @@ def stop(process: subprocess.Popen) -> None:
 def servers() -> SimpleNamespace:
     """Starting and stopping real servers on 127.0.0.1: free_port(), start(...), stop(process)."""
     return SimpleNamespace(free_port=free_port, start=start, stop=stop)
+
+
+@pytest.fixture(scope="module")
+def tracking_server(tmp_path_factory, servers):
+    """`mnist-mlops server` on a free port, with runs, registry and artifacts in a temporary folder."""
+    folder = tmp_path_factory.mktemp("server")
+    port = servers.free_port()
+    command = [sys.executable, "-m", "mnist_mlops", "server", "--port", str(port)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    process = servers.start(command, f"http://127.0.0.1:{port}/health", env, folder)
+    url = f"http://127.0.0.1:{port}"
+    previous = mlflow.get_tracking_uri()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", url)
+        patch.chdir(folder)
+        mlflow.set_tracking_uri(url)
+        yield url
+        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    mlflow.set_tracking_uri(previous)
+    servers.stop(process)
+    assert (folder / "mlflow.db").exists() and any((folder / "mlartifacts").iterdir())

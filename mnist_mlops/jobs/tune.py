@@ -1,6 +1,13 @@
 """The tune job: a Hyperopt search with one nested MLflow run per trial, selection on validation
-only, one test evaluation of the best configuration, and its registration as the challenger."""
+only, one test evaluation of the best configuration, and its registration as the challenger.
 
+Trials run one by one in this process, or in parallel on Spark (SparkTrials). Either way a trial
+is a self-contained function that opens its own nested run, and the search's checkpoint, which runs
+here, numbers the trials and saves them on the parent run so that a killed search can resume.
+"""
+
+import contextlib
+import functools
 import pickle
 import tempfile
 from dataclasses import asdict, dataclass
@@ -8,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hyperopt import STATUS_FAIL, STATUS_OK, Trials, fmin, rand, tpe
+from hyperopt import JOB_STATE_DONE, JOB_STATE_ERROR, STATUS_FAIL, STATUS_OK, Trials, fmin, rand, tpe
 from hyperopt.early_stop import no_progress_loss
 
 from mnist_mlops import registry, tracking
@@ -19,6 +26,7 @@ from mnist_mlops.evaluate.metrics import split_metrics
 from mnist_mlops.evaluate.plots import convergence_figure, hyperparameters_figure
 from mnist_mlops.evaluate.report import Report, classification_report, network_report
 from mnist_mlops.train.candidates import Fitted, fit_network, fit_sklearn, network_config, score_splits
+from mnist_mlops.tuning import spark
 from mnist_mlops.tuning.spaces import SPACES, flatten, hyperopt_space
 
 ALGORITHMS = {"tpe": tpe.suggest, "random": rand.suggest}
@@ -64,24 +72,39 @@ def fit_params(config: TuneConfig, params: dict, data: Mnist, on_epoch_end) -> F
     return fit_sklearn(config.family, params, data, config.seed)
 
 
-def make_objective(config: TuneConfig, data: Mnist, trials: Trials, trials_file: Path):
-    """Return the function Hyperopt minimises: each call is one trial, tracked as a nested run."""
+def check_backend(config: TuneConfig) -> None:
+    """Refuse, before anything starts, parallel trials without Spark, and Spark that cannot start."""
+    if config.backend == "sequential" and (config.parallelism > 1 or config.spark_master):
+        raise MnistMlopsError("--parallelism above 1 and --spark-master need --backend spark")
+    if config.backend == "spark":
+        spark.check_spark(spark.master_url(config.parallelism, config.spark_master))
+
+
+@functools.lru_cache(maxsize=1)
+def search_data(config: TuneConfig) -> Mnist:
+    """The search's splits, loaded once per process: the job's own, and each Spark worker's."""
+    return load_mnist(config.data_dir, config.val_fraction, config.limit, config.seed)
+
+
+def make_objective(config: TuneConfig, parent: tracking.Parent):
+    """Return the function Hyperopt minimises: one trial as a run nested under parent. It carries
+    only the config and where to log, so it runs here or, pickled, on a Spark worker."""
     sign = -1 if maximises(config.metric) else 1
 
     def objective(sample: dict) -> dict:
-        if trials_file.exists():  # save progress on the parent run before each trial: resumable
-            tracking.log_file(trials_file)
-        number = trials.trials[-1]["tid"] + 1
+        data = search_data(config)
         params = flatten(sample)
+        run_id = None
         try:
-            with tracking.run(f"trial-{number}", {"trial": str(number)}, nested=True) as run_id:
+            with tracking.child_run(parent, "trial") as run_id:
                 tracking.log_params(params)
                 fitted = fit_params(config, params, data, tracking.log_epoch)
                 proba, seconds = fitted.predict_proba(data.val)
                 scores = {**split_metrics("val", data.val.y, proba), "fit_seconds": fitted.fit_seconds}
                 tracking.log_metrics({**scores, "val_predict_seconds": seconds})
         except Exception as error:  # a failing trial is recorded as failed and the search goes on
-            return {"status": STATUS_FAIL, "error": f"{type(error).__name__}: {error}", "params": params}
+            error_text = f"{type(error).__name__}: {error}"
+            return {"status": STATUS_FAIL, "error": error_text, "params": params, "run_id": run_id}
         return {
             "status": STATUS_OK,
             "loss": sign * scores[config.metric],
@@ -93,17 +116,43 @@ def make_objective(config: TuneConfig, data: Mnist, trials: Trials, trials_file:
     return objective
 
 
+class Checkpoint:
+    """Hyperopt's early_stop_fn, called here after trials finish (by fmin, or by SparkTrials'
+    dispatcher thread): it saves the trials, then applies the stopping rule, if any."""
+
+    def __init__(self, parent_run_id: str, folder: Path, rule=None):
+        self.parent_run_id, self.path, self.rule = parent_run_id, folder / TRIALS_FILE, rule
+        self.named: set[int] = set()
+
+    def __call__(self, trials: Trials, *rule_state):
+        self.save(trials)
+        return self.rule(trials, *rule_state) if self.rule else (False, rule_state)
+
+    def save(self, trials: Trials) -> None:
+        """Name each finished trial's run trial-N and save the finished trials on the parent run."""
+        finished = [trial for trial in trials.trials if trial["state"] in (JOB_STATE_DONE, JOB_STATE_ERROR)]
+        for trial in finished:
+            run_id, number = trial["result"].get("run_id"), trial["tid"] + 1
+            if run_id and number not in self.named:
+                tracking.name_run(run_id, f"trial-{number}", {"trial": str(number)})
+                self.named.add(number)
+        with self.path.open("wb") as stream:
+            pickle.dump(finished, stream)
+        tracking.log_file(self.path, self.parent_run_id)
+
+
 def trial_table(trials: Trials, metric: str) -> pd.DataFrame:
     """One row per trial: number, status, child run, params and validation metrics."""
     rows = []
     for trial in trials.trials:
         result = trial["result"]
+        crashed = trial["state"] == JOB_STATE_ERROR  # the Spark task itself failed
         rows.append(
             {
                 "trial": trial["tid"] + 1,
-                "status": result.get("status"),
+                "status": STATUS_FAIL if crashed else result.get("status"),
                 "run_id": result.get("run_id"),
-                "error": result.get("error"),
+                "error": str(trial["misc"].get("error")) if crashed else result.get("error"),
                 **result.get("params", {}),
                 **result.get("metrics", {}),
             }
@@ -135,45 +184,70 @@ def evaluate_best(config: TuneConfig, params: dict, data: Mnist) -> tuple[Fitted
     return fitted, report
 
 
-def load_trials(parent_run_id: str | None, folder: Path) -> Trials:
-    """Return the trials a search saved on its parent run, or new ones."""
+def restore_trials(parent_run_id: str | None, folder: Path, trials: Trials) -> Trials:
+    """Put the finished trials a search saved on its parent run into trials, numbered 0..n-1
+    again: trials that a killed parallel search left running were not saved and leave gaps."""
     saved = tracking.download(parent_run_id, TRIALS_FILE, folder) if parent_run_id else None
     if saved is None:
-        return Trials()
+        return trials
     with saved.open("rb") as stream:
-        return pickle.load(stream)
+        docs = pickle.load(stream)
+    for tid, doc in enumerate(docs):
+        doc["tid"] = doc["misc"]["tid"] = tid
+        doc["misc"]["idxs"] = {name: [tid] * len(ids) for name, ids in doc["misc"]["idxs"].items()}
+    trials.insert_trial_docs(docs)
+    trials.refresh()
+    return trials
+
+
+def backend_trials(config: TuneConfig) -> contextlib.AbstractContextManager[Trials]:
+    """Trials for the backend: in this process, or SparkTrials on a session open for the search."""
+    if config.backend == "spark":
+        return spark.spark_trials(config.parallelism, spark.master_url(config.parallelism, config.spark_master))
+    return contextlib.nullcontext(Trials())
+
+
+def run_trials(config: TuneConfig, trials: Trials, parent_run_id: str, folder: Path) -> None:
+    """Run trials until --max-evals in all (or the timeout, or the stopping rule), saving them as they
+    finish; then retire the runs no trial counts (killed earlier, or cancelled on Spark by --timeout)."""
+    objective = make_objective(config, tracking.active_parent())
+    rule = no_progress_loss(config.early_stop_rounds) if config.early_stop_rounds else None
+    checkpoint = Checkpoint(parent_run_id, folder, rule)
+    fmin(
+        spark.on_task_cores(objective) if config.backend == "spark" else objective,
+        hyperopt_space(config.family),
+        algo=ALGORITHMS[config.algo],
+        max_evals=config.max_evals,
+        trials=trials,
+        timeout=config.timeout,
+        rstate=np.random.default_rng(config.seed + len(trials.trials)),
+        early_stop_fn=checkpoint,
+        show_progressbar=not config.quiet,
+    )
+    checkpoint.save(trials)  # the last trials, failed ones included
+    tracking.retire_lost_children(parent_run_id, {trial["result"].get("run_id") for trial in trials.trials})
 
 
 def run_search(config: TuneConfig) -> SearchResult:
     """Search, select on validation, evaluate the best once on test, register it as the challenger."""
     check_metric(config)
-    data = load_mnist(config.data_dir, config.val_fraction, config.limit, config.seed)
+    check_backend(config)
+    data = search_data(config)
     tracking.use_tracking(config.experiment)
     study = config.study or f"{config.family}-{config.algo}"
     previous = tracking.latest_run_tagged("study", study) if config.resume or config.study else None
     if config.resume and previous is None:
         raise MnistMlopsError(f"no search named {study!r} in experiment {config.experiment!r} to resume")
     tags = {"study": study, "model_family": config.family, "model_kind": "search", "algo": config.algo}
-    with tempfile.TemporaryDirectory() as folder, tracking.run(f"search-{study}", tags, run_id=previous) as parent:
-        trials = load_trials(previous, Path(folder))
-        if previous:
-            tracking.end_stale_children(previous)
-        trials_file = Path(folder) / TRIALS_FILE
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        tracking.run(f"search-{study}", tags, run_id=previous) as parent,
+        backend_trials(config) as new_trials,
+    ):
+        trials = restore_trials(previous, Path(folder), new_trials)
         tracking.log_params({**asdict(config), "study": study})
         tracking.log_json(SPACES[config.family], "search_space.json")
-        fmin(
-            make_objective(config, data, trials, trials_file),
-            hyperopt_space(config.family),
-            algo=ALGORITHMS[config.algo],
-            max_evals=config.max_evals,
-            trials=trials,
-            timeout=config.timeout,
-            rstate=np.random.default_rng(config.seed + len(trials.trials)),
-            early_stop_fn=no_progress_loss(config.early_stop_rounds) if config.early_stop_rounds else None,
-            show_progressbar=not config.quiet,
-            trials_save_file=str(trials_file),
-        )
-        tracking.log_file(trials_file)
+        run_trials(config, trials, parent, Path(folder))
         history = trial_table(trials, config.metric)
         best = best_row(history, config.metric)
         best_params = next(t["result"]["params"] for t in trials.trials if t["tid"] + 1 == best["trial"])

@@ -28,25 +28,6 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def tracking_server(tmp_path_factory, servers):
-    """`mnist-mlops server` on a free port, with runs, registry and artifacts in a temporary folder."""
-    folder = tmp_path_factory.mktemp("server")
-    port = servers.free_port()
-    command = [sys.executable, "-m", "mnist_mlops", "server", "--port", str(port)]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = servers.start(command, f"http://127.0.0.1:{port}/health", env, folder)
-    url = f"http://127.0.0.1:{port}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", url)
-        patch.chdir(folder)
-        mlflow.set_tracking_uri(url)
-        yield url
-        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
-    servers.stop(process)
-    assert (folder / "mlflow.db").exists() and any((folder / "mlartifacts").iterdir())
-
-
-@pytest.fixture(scope="module")
 def sklearn_champion(tracking_server):
     """A small kNN search against the server: its best is registered and becomes the champion."""
     return run_search(TuneConfig(family="knn", max_evals=2, limit=2000, quiet=True, experiment="serving"))
