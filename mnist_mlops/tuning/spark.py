@@ -22,6 +22,7 @@ INSTALL_PYSPARK = "pip install 'mnist-mlops[spark]'"
 INSTALL_JAVA = "install a JDK (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME"
 MIN_JAVA = 17  # pyspark 4 runs on Java 17 or newer
 CONNECT_SECONDS = 5
+PACKAGE = Path(__file__).resolve().parents[1]  # mnist_mlops/, as its workers import it
 
 
 def master_url(parallelism: int, master: str | None) -> str:
@@ -85,8 +86,11 @@ def spark_trials(parallelism: int, master: str) -> Iterator:
         .config("spark.ui.enabled", "false")  # no web UI port to collide with other searches
         .config("spark.ui.showConsoleProgress", "false")  # Hyperopt draws the progress bar
     )
-    if master.startswith("local"):  # workers on this machine run this interpreter, with its libraries
+    if master.startswith("local"):  # workers on this machine run this interpreter and this package
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = builder.config("spark.executorEnv.PYTHONPATH", str(PACKAGE.parent)).config(
+            "spark.python.daemon.module", "mnist_mlops.tuning.spark_daemon"
+        )
     try:
         session = builder.getOrCreate()
     except Exception as error:
@@ -103,8 +107,7 @@ def spark_trials(parallelism: int, master: str) -> Iterator:
 
 def package_zip(folder: Path) -> str:
     """Zip this package into folder, for Spark to put on its workers' Python path; return the path."""
-    package = Path(__file__).resolve().parents[1]
-    return shutil.make_archive(str(folder / package.name), "zip", root_dir=package.parent, base_dir=package.name)
+    return shutil.make_archive(str(folder / PACKAGE.name), "zip", root_dir=PACKAGE.parent, base_dir=PACKAGE.name)
 
 
 def on_task_cores(objective: Callable[[dict], dict]) -> Callable[[dict], dict]:
