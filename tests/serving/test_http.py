@@ -51,9 +51,9 @@ def model_server(tracking_server, tmp_path, servers):
     servers.stop(process)
 
 
-def ask(url: str, payload) -> requests.Response:
-    body = payload if isinstance(payload, str) else json.dumps(payload)
-    return requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=120)
+def ask(url: str, payload, content_type: str = "application/json") -> requests.Response:
+    body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+    return requests.post(url, data=body, headers={"Content-Type": content_type}, timeout=120)
 
 
 def png(row: np.ndarray) -> str:
@@ -86,6 +86,9 @@ def test_serves_every_format_like_the_in_process_model(sklearn_champion, model_s
     assert digits_of(ask(model_server, {"inputs": rows.reshape(-1, 28, 28).tolist()})) == expected
     assert digits_of(ask(model_server, {"instances": rows.tolist()})) == expected
     assert digits_of(ask(model_server, {"inputs": (rows * 255).round().tolist()})) == expected
+    table = pd.DataFrame(rows, columns=columns)
+    assert digits_of(ask(model_server, table.to_parquet(), "application/vnd.apache.parquet")) == expected
+    assert digits_of(ask(model_server, table.to_csv(index=False), "text/csv")) == expected
     images = digits_of(
         ask(model_server, {"dataframe_split": {"columns": ["image"], "data": [[png(r)] for r in rows[:50]]}})
     )
