@@ -207,12 +207,14 @@ def backend_trials(config: TuneConfig) -> contextlib.AbstractContextManager[Tria
     return contextlib.nullcontext(Trials())
 
 
-def run_trials(config: TuneConfig, trials: Trials, parent_run_id: str, folder: Path) -> None:
-    """Run trials until --max-evals in all (or the timeout, or the stopping rule), saving them as they
-    finish; then retire the runs no trial counts (killed earlier, or cancelled on Spark by --timeout)."""
-    objective = make_objective(config, tracking.active_parent())
+def run_trials(config: TuneConfig, trials: Trials, folder: Path) -> None:
+    """Run trials, nested under the active run, until --max-evals in all (or the timeout, or the
+    stopping rule), saving them as they finish; then retire the runs no trial counts (killed
+    earlier, or cancelled on Spark by --timeout)."""
+    parent = tracking.active_parent()
+    objective = make_objective(config, parent)
     rule = no_progress_loss(config.early_stop_rounds) if config.early_stop_rounds else None
-    checkpoint = Checkpoint(parent_run_id, folder, rule)
+    checkpoint = Checkpoint(parent.run_id, folder, rule)
     fmin(
         spark.on_task_cores(objective) if config.backend == "spark" else objective,
         hyperopt_space(config.family),
@@ -225,7 +227,7 @@ def run_trials(config: TuneConfig, trials: Trials, parent_run_id: str, folder: P
         show_progressbar=not config.quiet,
     )
     checkpoint.save(trials)  # the last trials, failed ones included
-    tracking.retire_lost_children(parent_run_id, {trial["result"].get("run_id") for trial in trials.trials})
+    tracking.retire_lost_children(parent.run_id, {trial["result"].get("run_id") for trial in trials.trials})
 
 
 def run_search(config: TuneConfig) -> SearchResult:
@@ -247,7 +249,7 @@ def run_search(config: TuneConfig) -> SearchResult:
         trials = restore_trials(previous, Path(folder), new_trials)
         tracking.log_params({**asdict(config), "study": study})
         tracking.log_json(SPACES[config.family], "search_space.json")
-        run_trials(config, trials, parent, Path(folder))
+        run_trials(config, trials, Path(folder))
         history = trial_table(trials, config.metric)
         best = best_row(history, config.metric)
         best_params = next(t["result"]["params"] for t in trials.trials if t["tid"] + 1 == best["trial"])
