@@ -295,7 +295,7 @@ def train(**options) -> None:
     "--backend",
     type=click.Choice(BACKENDS),
     default=TUNE.backend,
-    help="sequential: trials one by one in this process; spark: Hyperopt's SparkTrials (pip install .[spark]).",
+    help="sequential: trials one by one in this process; spark: Hyperopt's SparkTrials (pip install -e '.[spark]').",
 )
 @click.option(
     "--parallelism",

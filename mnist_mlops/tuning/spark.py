@@ -1,7 +1,7 @@
 """Trials on Apache Spark through Hyperopt's SparkTrials: checks that say what is missing before a
 search starts, a session that the search starts and stops, and trials held to their task's cores.
 
-pyspark is an optional extra (`pip install 'mnist-mlops[spark]'`), imported only here and only
+pyspark is an optional extra (`pip install -e '.[spark]'` in a clone), imported only here and only
 when a search asks for Spark.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mnist_mlops.errors import MnistMlopsError
 
-INSTALL_PYSPARK = "pip install 'mnist-mlops[spark]'"
+INSTALL_PYSPARK = "pip install -e '.[spark]' in the mnist-mlops folder (the README's spark extra)"
 INSTALL_JAVA = "install a JDK (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME"
 MIN_JAVA = 17  # pyspark 4 runs on Java 17 or newer
 CONNECT_SECONDS = 5

@@ -16,7 +16,7 @@ def test_the_default_master_is_this_machine_with_one_slot_per_trial():
 
 def test_missing_pyspark_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyspark", None)  # what `import pyspark` sees when it is not installed
-    with pytest.raises(MnistMlopsError, match=r"needs pyspark: pip install 'mnist-mlops\[spark\]'"):
+    with pytest.raises(MnistMlopsError, match=r"needs pyspark: pip install -e '\.\[spark\]' in the mnist-mlops folder"):
         spark.check_spark("local[2]")
 
 
