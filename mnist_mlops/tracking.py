@@ -246,7 +246,7 @@ def latest_run_tagged(key: str, value: str) -> str | None:
     return None if runs.empty else runs["run_id"].iloc[0]
 
 
-def retire_lost_children(parent_id: str, kept: set[str]) -> int:
+def retire_lost_children(parent_id: str, kept: set[str]) -> None:
     """Tag lost=true the children of a run that are not in kept (a trial killed with an earlier
     process, or one that finished after its last save) and end the RUNNING ones as KILLED."""
     children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent_id}'")
@@ -256,7 +256,6 @@ def retire_lost_children(parent_id: str, kept: set[str]) -> int:
         client.set_tag(child_id, "lost", "true")
         if status == "RUNNING":
             client.set_terminated(child_id, status="KILLED")
-    return len(lost)
 
 
 def log_metrics(metrics: dict[str, float]) -> None:
