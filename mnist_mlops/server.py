@@ -8,6 +8,7 @@ import urllib.request
 from pathlib import Path
 
 from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.tracking import use_write_ahead_log
 
 
 def server_command(host: str, port: int, backend_store_uri: str, artifacts_destination: str) -> list[str]:
@@ -40,6 +41,7 @@ def serve(host: str, port: int, backend_store_uri: str, artifacts_destination: s
     """Start the server, wait until it answers, report its address, and stop it on Ctrl-C."""
     if "://" not in artifacts_destination:  # a local folder; s3:// and the like exist already
         Path(artifacts_destination).mkdir(parents=True, exist_ok=True)
+    use_write_ahead_log(backend_store_uri)
     process = subprocess.Popen(server_command(host, port, backend_store_uri, artifacts_destination))
     url = f"http://{host}:{port}"
     try:

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import sqlite3
 import subprocess
 import warnings
 from collections.abc import Iterator
@@ -37,7 +38,24 @@ EPOCH_METRICS = {
 
 def use_tracking_uri() -> None:
     """Honour $MLFLOW_TRACKING_URI; default: SQLite in the working directory."""
-    mlflow.set_tracking_uri(os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI)
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    use_write_ahead_log(uri)
+    mlflow.set_tracking_uri(uri)
+
+
+def use_write_ahead_log(uri: str) -> None:
+    """Put a SQLite store in WAL mode, where a reader never blocks a writer.
+
+    In SQLite's default mode an open read (the UI, a test polling, a query cut short by SIGTERM)
+    blocks every write, and the run that should be marked FAILED fails with "database is locked".
+    The mode is stored in the file, so every later process, `mlflow server` included, uses it.
+    """
+    path = uri.removeprefix("sqlite:///").partition("?")[0]
+    if not uri.startswith("sqlite:///") or path in ("", ":memory:"):
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(path, timeout=20)) as database:
+        database.execute("PRAGMA journal_mode=WAL")
 
 
 def use_tracking(experiment: str) -> None:

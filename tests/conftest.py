@@ -15,6 +15,7 @@ import psutil
 import pytest
 import requests
 
+from mnist_mlops import tracking
 from mnist_mlops.data import load_mnist
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,7 +61,7 @@ def store_in(folder: Path):
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         patch.setenv("MLFLOW_TRACKING_URI", uri)
-        mlflow.set_tracking_uri(uri)
+        tracking.use_tracking_uri()  # as the jobs open it: in WAL mode
         yield uri
         while mlflow.active_run():
             mlflow.end_run()
