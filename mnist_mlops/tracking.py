@@ -25,7 +25,7 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # embedded store in the working di
 SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
 SKLEARN_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "scipy", "pandas")
 KERAS_REQUIREMENTS = ("mlflow", "tensorflow", "keras", "numpy", "pandas")
-SERVING_REQUIREMENTS = (*SKLEARN_REQUIREMENTS, "tensorflow", "keras", "pillow")
+SERVING_REQUIREMENTS = (*SKLEARN_REQUIREMENTS, "tensorflow", "keras", "ai-edge-litert", "pillow")
 # Keras' names for what an epoch logs, and ours ({split}_{name}).
 EPOCH_METRICS = {
     "loss": "train_loss",
