@@ -77,10 +77,13 @@ def timed_posts(url: str, body: str | bytes, count: int, content_type: str = JSO
     return latencies, errors
 
 
-def batch_figures(url: str, body: str | bytes, content_type: str) -> dict:
-    """Images per second and errors over BATCH_REQUESTS requests of BATCH images."""
-    latencies, errors = timed_posts(url, body, BATCH_REQUESTS, content_type)
-    return {"images_per_second": round(BATCH * BATCH_REQUESTS / sum(latencies)), "errors": errors}
+def batch_figures(url: str, body: str | bytes, content_type: str, clients: int = 1) -> dict:
+    """Images per second and errors: clients in parallel, each sending BATCH_REQUESTS requests of BATCH images."""
+    start = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(lambda _: timed_posts(url, body, BATCH_REQUESTS, content_type), range(clients)))
+    wall = time.perf_counter() - start
+    return {"images_per_second": round(BATCH * BATCH_REQUESTS * clients / wall), "errors": sum(r[1] for r in results)}
 
 
 def load(url: str, body: str, clients: int, per_client: int) -> dict:
@@ -133,6 +136,8 @@ def main() -> None:
             figures["batch_1000_json"] = batch_figures(url, json_batch, JSON)
             parquet_batch = pd.DataFrame(pixels, columns=[str(i) for i in range(pixels.shape[1])]).to_parquet()
             figures["batch_1000_parquet"] = batch_figures(url, parquet_batch, PARQUET)
+            # Two clients: one request's parsing and JSON answer (one core) overlap the other's inference.
+            figures["batch_1000_parquet_2_clients"] = batch_figures(url, parquet_batch, PARQUET, clients=2)
             figures["memory"] = resident_gib(process)
         finally:
             os.killpg(process.pid, 15)
@@ -143,6 +148,7 @@ def main() -> None:
         ("p99 latency, 1 client, ms", figures["1_clients"]["p99_ms"], "<=", 50),
         ("images/s, 1,000-image JSON requests", figures["batch_1000_json"]["images_per_second"], ">=", 5000),
         ("images/s, 1,000-image Parquet requests", figures["batch_1000_parquet"]["images_per_second"], ">=", 5000),
+        ("images/s, the same from 2 clients", figures["batch_1000_parquet_2_clients"]["images_per_second"], ">=", 5000),
         ("errors", errors, "<=", 0),
         ("serving process resident memory, GiB", figures["memory"]["serving_process_gib"], "<=", 1.5),
     ]
