@@ -23,6 +23,7 @@ bench: $(INSTALLED)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.baselines
 	$(BIN)/python -m bench.networks
 	$(BIN)/python -m bench.tuning
+	$(BIN)/python -m bench.tuned_cnn
 	$(BIN)/python -m bench.spark
 	$(BIN)/python -m bench.serving
 
