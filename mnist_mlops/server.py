@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.tracking import use_write_ahead_log
+from mnist_mlops.sqlite_store import use_write_ahead_log
 
 
 def server_command(host: str, port: int, backend_store_uri: str, artifacts_destination: str) -> list[str]:

@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import sqlite3
 import subprocess
 import warnings
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from mlflow.models import infer_signature
 from mnist_mlops.data import Mnist
 from mnist_mlops.data.dataset import digest_of
 from mnist_mlops.evaluate.report import Report
+from mnist_mlops.sqlite_store import absolute_uri, use_write_ahead_log
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # embedded store in the working directory
 # skops (MLflow's sklearn format) refuses types it cannot vouch for; the forests we fit ourselves
@@ -41,21 +41,6 @@ def use_tracking_uri() -> None:
     uri = os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
     use_write_ahead_log(uri)
     mlflow.set_tracking_uri(uri)
-
-
-def use_write_ahead_log(uri: str) -> None:
-    """Put a SQLite store in WAL mode, where a reader never blocks a writer.
-
-    In SQLite's default mode an open read (the UI, a test polling, a query cut short by SIGTERM)
-    blocks every write, and the run that should be marked FAILED fails with "database is locked".
-    The mode is stored in the file, so every later process, `mlflow server` included, uses it.
-    """
-    path = uri.removeprefix("sqlite:///").partition("?")[0]
-    if not uri.startswith("sqlite:///") or path in ("", ":memory:"):
-        return
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.closing(sqlite3.connect(path, timeout=20)) as database:
-        database.execute("PRAGMA journal_mode=WAL")
 
 
 def use_tracking(experiment: str) -> None:
@@ -121,15 +106,6 @@ def active_parent() -> Parent:
     """The active run, as the parent of runs that other processes open."""
     active = mlflow.active_run()
     return Parent(absolute_uri(mlflow.get_tracking_uri()), active.info.experiment_id, active.info.run_id)
-
-
-def absolute_uri(uri: str) -> str:
-    """Make a relative SQLite URI absolute, so that a process with another working directory opens the same file."""
-    prefix = "sqlite:///"
-    path = uri.removeprefix(prefix)
-    if uri.startswith(prefix) and not path.startswith("/"):
-        return prefix + str(Path(path).resolve())
-    return uri
 
 
 @contextlib.contextmanager

@@ -1,0 +1,33 @@
+"""The embedded SQLite store's URIs: made absolute for other processes, opened in WAL mode.
+
+Light on purpose (no MLflow import): `mnist-mlops server` uses it before it starts `mlflow server`.
+"""
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+PREFIX = "sqlite:///"
+
+
+def absolute_uri(uri: str) -> str:
+    """Make a relative SQLite URI absolute, so that a process with another working directory opens the same file."""
+    path = uri.removeprefix(PREFIX)
+    if uri.startswith(PREFIX) and not path.startswith("/"):
+        return PREFIX + str(Path(path).resolve())
+    return uri
+
+
+def use_write_ahead_log(uri: str) -> None:
+    """Put a SQLite store in WAL mode, where a reader never blocks a writer.
+
+    In SQLite's default mode an open read (the UI, a test polling, a query cut short by SIGTERM)
+    blocks every write, and the run that should be marked FAILED fails with "database is locked".
+    The mode is stored in the file, so every later process, `mlflow server` included, uses it.
+    """
+    path = uri.removeprefix(PREFIX).partition("?")[0]
+    if not uri.startswith(PREFIX) or path in ("", ":memory:"):
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(path, timeout=20)) as database:
+        database.execute("PRAGMA journal_mode=WAL")
