@@ -6,9 +6,7 @@ Run with `make bench` (or `python -m bench.baselines`); takes about three minute
 import tempfile
 from pathlib import Path
 
-import mlflow
-
-from bench.common import run_measured, write_report
+from bench.common import bench_runs, run_measured, write_report
 
 
 def main() -> None:
@@ -16,8 +14,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         process = run_measured(["baseline", "--model", "all", "--experiment", "bench"], workdir)
-        mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
-        runs = mlflow.search_runs(experiment_names=["bench"], filter_string="tags.model_kind = 'sklearn'")
+        runs = bench_runs(workdir, "tags.model_kind = 'sklearn'")
     models = runs.dropna(subset=["tags.model_family"]).set_index("tags.model_family")
     figures = {
         name: {

@@ -10,13 +10,27 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import mlflow
+import pandas as pd
+
 RESULTS = Path(__file__).parent / "results"
 REPO = Path(__file__).resolve().parents[1]
 
 
+def store_uri(workdir: Path) -> str:
+    """The SQLite store of a benchmark's working folder."""
+    return f"sqlite:///{workdir / 'mlflow.db'}"
+
+
+def bench_runs(workdir: Path, filter_string: str = "") -> pd.DataFrame:
+    """The runs that a benchmark's jobs logged to the experiment 'bench' of workdir's store."""
+    mlflow.set_tracking_uri(store_uri(workdir))
+    return mlflow.search_runs(experiment_names=["bench"], filter_string=filter_string)
+
+
 def run_measured(args: list[str], workdir: Path) -> dict:
     """Run `python -m mnist_mlops ARGS` in workdir with its own SQLite store; return seconds and peak GiB."""
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "MLFLOW_TRACKING_URI": store_uri(workdir), "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "mnist_mlops", *args], cwd=workdir, env=env, check=True)
     seconds = time.perf_counter() - start

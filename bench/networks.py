@@ -18,9 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import mlflow
-
-from bench.common import REPO, RESULTS, run_measured, write_report
+from bench.common import REPO, RESULTS, bench_runs, run_measured, write_report
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import load_mnist
 from mnist_mlops.evaluate.report import network_report
@@ -65,8 +63,7 @@ def untracked_process(arch: str) -> dict:
 def tracked(arch: str, workdir: Path) -> dict:
     """Train with the CLI, tracked in a fresh SQLite store; return its figures."""
     process = run_measured(["train", "--arch", arch, "--quiet", "--experiment", "bench"], workdir)
-    mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
-    run = mlflow.search_runs(experiment_names=["bench"]).iloc[0]
+    run = bench_runs(workdir).iloc[0]
     metrics = {key[len("metrics.") :]: value for key, value in run.items() if key.startswith("metrics.")}
     return {
         **process,

@@ -21,7 +21,7 @@ import pandas as pd
 import psutil
 import requests
 
-from bench.common import REPO, write_report
+from bench.common import REPO, store_uri, write_report
 from mnist_mlops import registry
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import load_mnist
@@ -77,28 +77,31 @@ def timed_posts(url: str, body: str | bytes, count: int, content_type: str = JSO
     return latencies, errors
 
 
-def batch_figures(url: str, body: str | bytes, content_type: str, clients: int = 1) -> dict:
-    """Images per second and errors: clients in parallel, each sending BATCH_REQUESTS requests of BATCH images."""
+def posts_from_clients(url: str, body: str | bytes, clients: int, per_client: int, content_type: str = JSON):
+    """Run clients in parallel, each sending per_client requests; return latencies (s), errors and wall seconds."""
     start = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
-        results = list(pool.map(lambda _: timed_posts(url, body, BATCH_REQUESTS, content_type), range(clients)))
+        results = list(pool.map(lambda _: timed_posts(url, body, per_client, content_type), range(clients)))
     wall = time.perf_counter() - start
-    return {"images_per_second": round(BATCH * BATCH_REQUESTS * clients / wall), "errors": sum(r[1] for r in results)}
+    return np.concatenate([r[0] for r in results]), sum(r[1] for r in results), wall
+
+
+def batch_figures(url: str, body: str | bytes, content_type: str, clients: int = 1) -> dict:
+    """Images per second and errors: clients in parallel, each sending BATCH_REQUESTS requests of BATCH images."""
+    _, errors, wall = posts_from_clients(url, body, clients, BATCH_REQUESTS, content_type)
+    return {"images_per_second": round(BATCH * BATCH_REQUESTS * clients / wall), "errors": errors}
 
 
 def load(url: str, body: str, clients: int, per_client: int) -> dict:
     """Run clients in parallel; return p50, p99, requests per second and errors."""
-    start = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        results = list(pool.map(lambda _: timed_posts(url, body, per_client), range(clients)))
-    wall = time.perf_counter() - start
-    latencies = np.concatenate([r[0] for r in results]) * 1000
+    latencies, errors, wall = posts_from_clients(url, body, clients, per_client)
+    latencies = latencies * 1000
     return {
         "requests": len(latencies),
         "p50_ms": round(float(np.percentile(latencies, 50)), 2),
         "p99_ms": round(float(np.percentile(latencies, 99)), 2),
         "requests_per_second": round(len(latencies) / wall, 1),
-        "errors": sum(r[1] for r in results),
+        "errors": errors,
     }
 
 
@@ -117,7 +120,7 @@ def main() -> None:
     """Measure and report."""
     test = load_mnist().test
     with tempfile.TemporaryDirectory() as folder:
-        env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{Path(folder) / 'mlflow.db'}", "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "MLFLOW_TRACKING_URI": store_uri(Path(folder)), "PYTHONPATH": str(REPO)}
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # uvicorn is run by name
         os.environ["MLFLOW_TRACKING_URI"] = env["MLFLOW_TRACKING_URI"]
         os.chdir(folder)

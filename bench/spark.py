@@ -11,9 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import mlflow
-
-from bench.common import run_measured, write_report
+from bench.common import bench_runs, run_measured, write_report
 
 TRIALS = 16
 LIMIT = 20_000
@@ -26,8 +24,7 @@ def search(family: str, backend: list[str], workdir: Path) -> dict:
     arguments = ["tune", "--family", family, "--algo", "random", "--max-evals", str(TRIALS), "--limit", str(LIMIT)]
     arguments += ["--epochs", str(EPOCHS), "--quiet", "--experiment", "bench", *backend]
     process = run_measured(arguments, workdir)
-    mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
-    runs = mlflow.search_runs(experiment_names=["bench"])
+    runs = bench_runs(workdir)
     children = runs[runs["tags.mlflow.parentRunId"].notna()]
     return {
         **process,

@@ -8,9 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import mlflow
-
-from bench.common import run_measured, write_report
+from bench.common import bench_runs, run_measured, write_report
 
 GOAL = 0.995
 
@@ -19,8 +17,7 @@ def tuned_cnn(max_evals: int, epochs: int, workdir: Path) -> dict:
     """Run the search in a fresh SQLite store; return its budget, wall time and the best's figures."""
     arguments = ["tune", "--family", "cnn", "--max-evals", str(max_evals), "--epochs", str(epochs)]
     process = run_measured([*arguments, "--quiet", "--experiment", "bench"], workdir)
-    mlflow.set_tracking_uri(f"sqlite:///{workdir / 'mlflow.db'}")
-    runs = mlflow.search_runs(experiment_names=["bench"])
+    runs = bench_runs(workdir)
     parent = runs[runs["tags.mlflow.parentRunId"].isna()].iloc[0]
     children = runs[runs["tags.mlflow.parentRunId"].notna()]
     best = children.loc[children["metrics.val_accuracy"].idxmax()]
