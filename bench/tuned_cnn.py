@@ -20,7 +20,7 @@ def tuned_cnn(max_evals: int, epochs: int, workdir: Path) -> dict:
     runs = bench_runs(workdir)
     parent = runs[runs["tags.mlflow.parentRunId"].isna()].iloc[0]
     children = runs[runs["tags.mlflow.parentRunId"].notna()]
-    best = children.loc[children["metrics.val_accuracy"].idxmax()]
+    best = children[children["tags.mlflow.runName"] == f"trial-{int(parent['metrics.best_trial'])}"].iloc[0]
     return {
         **process,
         "algo": parent["params.algo"],
