@@ -7,6 +7,8 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
+from mnist_mlops.errors import MnistMlopsError
+
 PREFIX = "sqlite:///"
 
 
@@ -28,6 +30,9 @@ def use_write_ahead_log(uri: str) -> None:
     path = uri.removeprefix(PREFIX).partition("?")[0]
     if not uri.startswith(PREFIX) or path in ("", ":memory:"):
         return
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.closing(sqlite3.connect(path, timeout=20)) as database:
-        database.execute("PRAGMA journal_mode=WAL")
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(sqlite3.connect(path, timeout=20)) as database:
+            database.execute("PRAGMA journal_mode=WAL")
+    except (OSError, sqlite3.Error) as error:
+        raise MnistMlopsError(f"cannot open the SQLite tracking store {uri}: {error}") from error

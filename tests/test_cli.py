@@ -51,6 +51,16 @@ def test_missing_files_and_no_network(tracking_store, tmp_path):
     assert mlflow.search_runs(search_all_experiments=True).empty
 
 
+@pytest.mark.parametrize("store", ["a-folder", "a-file/mlflow.db"])
+def test_a_tracking_store_that_cannot_be_opened(tmp_path, monkeypatch, store):
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / store}")
+    result = invoke("baseline", "--model", "dummy", "--limit", "500")
+    assert result.exit_code == 1 and len(result.output.splitlines()) == 1
+    assert result.output.startswith(f"Error: cannot open the SQLite tracking store sqlite:///{tmp_path / store}: ")
+
+
 def test_checksum_mismatch(tracking_store, offline_data, tmp_path):
     for path in offline_data.glob("*.gz"):
         shutil.copy(path, tmp_path)
