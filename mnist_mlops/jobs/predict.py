@@ -14,10 +14,18 @@ from mnist_mlops.serving.inputs import IMAGE_COLUMN
 def predict_files(paths: list[str], model_uri: str) -> pd.DataFrame:
     """Return file, digit and probabilities for each image, as the served model answers."""
     tracking.use_tracking_uri()
-    encoded = [base64.b64encode(Path(path).read_bytes()).decode() for path in paths]
     try:
         model = mlflow.pyfunc.load_model(model_uri)
-        answer = model.predict(pd.DataFrame({IMAGE_COLUMN: encoded}))
     except mlflow.exceptions.MlflowException as error:
-        raise MnistMlopsError(f"{model_uri}: {error.message}") from error
-    return pd.DataFrame({"file": paths, "digit": answer["digit"], "probabilities": answer["probabilities"]})
+        raise MnistMlopsError(f"cannot load {model_uri}: {error.message}") from error
+    answers = pd.concat([predict_file(model, path) for path in paths], ignore_index=True)
+    return pd.DataFrame({"file": paths, "digit": answers["digit"], "probabilities": answers["probabilities"]})
+
+
+def predict_file(model, path: str) -> pd.DataFrame:
+    """The model's answer for one image file; a file it refuses is an error naming the file."""
+    encoded = base64.b64encode(Path(path).read_bytes()).decode()
+    try:
+        return model.predict(pd.DataFrame({IMAGE_COLUMN: [encoded]}))
+    except mlflow.exceptions.MlflowException as error:
+        raise MnistMlopsError(f"{path}: {error.message.removeprefix('image 0: ')}") from error
