@@ -113,23 +113,42 @@ def start(command: list[str], url: str, env: dict, cwd: Path) -> subprocess.Pope
     raise AssertionError(f"{url} did not answer")
 
 
+def is_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def still_running(pids: list[int], seconds: float = 15) -> list[int]:
+    """The processes still alive after up to seconds: a server's children may stop just after it."""
+    deadline = time.monotonic() + seconds
+    while alive := [pid for pid in pids if is_alive(pid)]:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    return alive
+
+
 def stop(process: subprocess.Popen) -> None:
-    """Stop a server's whole process group and check nothing of it is left."""
-    group = [process.pid, *(child.pid for child in psutil.Process(process.pid).children(recursive=True))]
+    """Stop a server's whole process tree and check nothing of it is left."""
+    tree = [process.pid, *(child.pid for child in psutil.Process(process.pid).children(recursive=True))]
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        for pid in still_running(tree, seconds=0):  # the whole tree: a server may start its own group
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         process.wait()
-    time.sleep(0.5)
-    assert not [pid for pid in group if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+        raise AssertionError(f"{process.args} did not stop within 30 s of SIGTERM") from None
+    assert not still_running(tree)
 
 
 @pytest.fixture(scope="session")
 def servers() -> SimpleNamespace:
-    """Starting and stopping real servers on 127.0.0.1: free_port(), start(...), stop(process)."""
-    return SimpleNamespace(free_port=free_port, start=start, stop=stop)
+    """Real servers on 127.0.0.1: free_port(), start(...), stop(process), still_running(pids)."""
+    return SimpleNamespace(free_port=free_port, start=start, stop=stop, still_running=still_running)
 
 
 @pytest.fixture(scope="module")
