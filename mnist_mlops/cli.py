@@ -57,9 +57,12 @@ class Cli(click.Group):
             raise click.ClickException(str(error)) from error
 
 
-def stop_on_sigterm() -> None:
-    """Exit cleanly on SIGTERM so open MLflow runs end as FAILED instead of staying RUNNING."""
+def exit_on_sigterm_or_sighup() -> None:
+    """Exit cleanly on SIGTERM, and on SIGHUP (a closed terminal) unless it is ignored (nohup), so
+    open MLflow runs end as FAILED instead of staying RUNNING and servers we started are stopped."""
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:
+        signal.signal(signal.SIGHUP, lambda signum, frame: sys.exit(128 + signum))
 
 
 def empty_as_none(ctx, param, value):
@@ -128,7 +131,7 @@ def cli(verbose: bool) -> None:
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("mnist_mlops").setLevel(logging.DEBUG if verbose else logging.INFO)
-    stop_on_sigterm()
+    exit_on_sigterm_or_sighup()
 
 
 @cli.command()

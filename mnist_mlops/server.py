@@ -42,7 +42,9 @@ def serve(host: str, port: int, backend_store_uri: str, artifacts_destination: s
     if "://" not in artifacts_destination:  # a local folder; s3:// and the like exist already
         Path(artifacts_destination).mkdir(parents=True, exist_ok=True)
     use_write_ahead_log(backend_store_uri)
-    process = subprocess.Popen(server_command(host, port, backend_store_uri, artifacts_destination))
+    # Its own process group: a terminal's Ctrl-C reaches only us, and we stop the server with SIGTERM
+    # (uvicorn answers SIGINT with a traceback). SIGTERM and SIGHUP reach the finally below too.
+    process = subprocess.Popen(server_command(host, port, backend_store_uri, artifacts_destination), process_group=0)
     url = f"http://{host}:{port}"
     try:
         wait_until_answering(f"{url}/health", process, seconds=120)
