@@ -1,5 +1,6 @@
 """`mnist-mlops server`: an MLflow tracking server with a SQLite store and served artifacts."""
 
+import importlib.util
 import subprocess
 import sys
 import time
@@ -22,6 +23,20 @@ def server_command(host: str, port: int, backend_store_uri: str, artifacts_desti
     ]  # fmt: skip
 
 
+def check_database_driver(backend_store_uri: str) -> None:
+    """Fail with the fix when a PostgreSQL store's driver is missing (psycopg, unless the URI names another)."""
+    scheme = backend_store_uri.partition("://")[0]
+    if not scheme.startswith("postgresql"):
+        return
+    driver = scheme.partition("+")[2] or "psycopg"
+    if importlib.util.find_spec(driver) is None:
+        raise MnistMlopsError(
+            f"the backend store {scheme}:// needs the {driver} package: pip install 'mnist-mlops[postgres]'"
+            if driver == "psycopg"
+            else f"the backend store {scheme}:// needs the {driver} package"
+        )
+
+
 def wait_until_answering(url: str, process: subprocess.Popen, seconds: float) -> None:
     """Poll url until it answers 200; fail if the process ends or time runs out."""
     deadline = time.monotonic() + seconds
@@ -41,6 +56,7 @@ def serve(host: str, port: int, backend_store_uri: str, artifacts_destination: s
     """Start the server, wait until it answers, report its address, and stop it on Ctrl-C."""
     if "://" not in artifacts_destination:  # a local folder; s3:// and the like exist already
         Path(artifacts_destination).mkdir(parents=True, exist_ok=True)
+    check_database_driver(backend_store_uri)
     use_write_ahead_log(backend_store_uri)
     # Its own process group: a terminal's Ctrl-C reaches only us, and we stop the server with SIGTERM
     # (uvicorn answers SIGINT with a traceback). SIGTERM and SIGHUP reach the finally below too.
