@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench clean browser
+.PHONY: run test test-fast lint bench clean browser postgres
 
 run: $(INSTALLED)  ## the main job, tracked in sqlite:///mlflow.db in this folder
 	$(BIN)/mnist-mlops pipeline
 
-test: $(INSTALLED) browser  ## the whole test suite, slow tests included (what CI runs)
+test: $(INSTALLED) browser postgres  ## the whole test suite, slow tests included (what CI runs)
 	$(BIN)/python -m pytest
 
 test-fast: $(INSTALLED)  ## the suite without the slow tests
@@ -33,6 +33,15 @@ browser:  ## Debian's headless Chromium and its driver, for the dashboard tests
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else \
 	    echo "the dashboard tests need Chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
+	  fi; \
+	fi
+
+postgres:  ## Debian's PostgreSQL server programs, for the test of a PostgreSQL tracking store
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "without PostgreSQL its store test is skipped: sudo apt-get install postgresql" >&2; \
 	  fi; \
 	fi
 
