@@ -8,7 +8,7 @@ import pandas as pd
 
 from mnist_mlops import tracking
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.serving.inputs import IMAGE_COLUMN
+from mnist_mlops.serving.inputs import IMAGE_COLUMN, IMAGE_PLACE
 
 
 def predict_files(paths: list[str], model_uri: str) -> pd.DataFrame:
@@ -28,4 +28,4 @@ def predict_file(model, path: str) -> pd.DataFrame:
     try:
         return model.predict(pd.DataFrame({IMAGE_COLUMN: [encoded]}))
     except mlflow.exceptions.MlflowException as error:
-        raise MnistMlopsError(f"{path}: {error.message.removeprefix('image 0: ')}") from error
+        raise MnistMlopsError(f"{path}: {error.message.removeprefix(IMAGE_PLACE.format(0))}") from error

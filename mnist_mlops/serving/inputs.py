@@ -19,6 +19,7 @@ from mnist_mlops.data import N_PIXELS
 MAX_ROWS = 10_000  # a larger request is refused (split it)
 MAX_IMAGE_BYTES = 4 * 2**20  # one encoded image
 IMAGE_COLUMN = "image"
+IMAGE_PLACE = "image {}: "  # how the error about one image of a request begins
 
 
 class InputError(ValueError):
@@ -60,30 +61,36 @@ def mnist_form(gray: np.ndarray) -> np.ndarray:
     return centre_by_mass(np.asarray(resized, np.float32) / 255)
 
 
-def decode_image(encoded, index: int) -> np.ndarray:
+def decode_image(encoded) -> np.ndarray:
     """Decode one base64 PNG or JPEG into a 784-value MNIST row."""
     if not isinstance(encoded, (str, bytes)):
-        raise InputError(f"image {index}: expected a base64 string, got {type(encoded).__name__}")
+        raise InputError(f"expected a base64 string, got {type(encoded).__name__}")
     if len(encoded) > MAX_IMAGE_BYTES * 4 / 3 + 4:
-        raise InputError(f"image {index}: larger than {MAX_IMAGE_BYTES // 2**20} MiB")
+        raise InputError(f"larger than {MAX_IMAGE_BYTES // 2**20} MiB")
     try:
         data = base64.b64decode(encoded, validate=True)
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in ("PNG", "JPEG"):
-                raise InputError(f"image {index}: {image.format} is not accepted; send PNG or JPEG")
+                raise InputError(f"{image.format} is not accepted; send PNG or JPEG")
             gray = np.asarray(image.convert("L"), np.float32) / 255
     except (binascii.Error, ValueError) as error:
         if isinstance(error, InputError):
             raise
-        raise InputError(f"image {index}: not valid base64 ({error})") from error
+        raise InputError(f"not valid base64 ({error})") from error
     except (UnidentifiedImageError, OSError) as error:
-        raise InputError(f"image {index}: the bytes are not a PNG or JPEG image") from error
+        raise InputError("the bytes are not a PNG or JPEG image") from error
     return mnist_form(gray).reshape(N_PIXELS)
 
 
 def images_to_rows(encoded: list) -> np.ndarray:
-    """Decode base64 images into (n, 784) rows."""
-    return np.stack([decode_image(item, index) for index, item in enumerate(encoded)]).astype(np.float32)
+    """Decode base64 images into (n, 784) rows; an error starts with the image's place in the request."""
+    rows = []
+    for index, item in enumerate(encoded):
+        try:
+            rows.append(decode_image(item))
+        except InputError as error:
+            raise InputError(IMAGE_PLACE.format(index) + str(error)) from error
+    return np.stack(rows).astype(np.float32)
 
 
 def numbers_to_rows(values: np.ndarray) -> np.ndarray:
