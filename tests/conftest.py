@@ -130,9 +130,14 @@ def still_running(pids: list[int], seconds: float = 15) -> list[int]:
     return alive
 
 
+def tree_of(process: subprocess.Popen) -> list[int]:
+    """The process and every process below it."""
+    return [process.pid, *(child.pid for child in psutil.Process(process.pid).children(recursive=True))]
+
+
 def stop(process: subprocess.Popen) -> None:
     """Stop a server's whole process tree and check nothing of it is left."""
-    tree = [process.pid, *(child.pid for child in psutil.Process(process.pid).children(recursive=True))]
+    tree = tree_of(process)
     os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=30)
@@ -147,8 +152,8 @@ def stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def servers() -> SimpleNamespace:
-    """Real servers on 127.0.0.1: free_port(), start(...), stop(process), still_running(pids)."""
-    return SimpleNamespace(free_port=free_port, start=start, stop=stop, still_running=still_running)
+    """Real servers on 127.0.0.1: free_port(), start(...), stop(process), tree_of(process), still_running(pids)."""
+    return SimpleNamespace(free_port=free_port, start=start, stop=stop, tree_of=tree_of, still_running=still_running)
 
 
 @pytest.fixture(scope="module")

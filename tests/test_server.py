@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import mlflow
-import psutil
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -36,8 +35,7 @@ def start_server(servers, tmp_path: Path, store: str = "") -> tuple[subprocess.P
     (tmp_path / "store").mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = servers.start(command, f"http://127.0.0.1:{port}/health", env, tmp_path)
-    tree = [process.pid, *(child.pid for child in psutil.Process(process.pid).children(recursive=True))]
-    return process, f"http://127.0.0.1:{port}", tree
+    return process, f"http://127.0.0.1:{port}", servers.tree_of(process)
 
 
 def log_a_run(url: str, tmp_path: Path) -> str:
