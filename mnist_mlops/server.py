@@ -30,11 +30,8 @@ def check_database_driver(backend_store_uri: str) -> None:
         return
     driver = scheme.partition("+")[2] or "psycopg"
     if importlib.util.find_spec(driver) is None:
-        raise MnistMlopsError(
-            f"the backend store {scheme}:// needs the {driver} package: pip install 'mnist-mlops[postgres]'"
-            if driver == "psycopg"
-            else f"the backend store {scheme}:// needs the {driver} package"
-        )
+        fix = ": pip install 'mnist-mlops[postgres]'" if driver == "psycopg" else ""
+        raise MnistMlopsError(f"the backend store {scheme}:// needs the {driver} package{fix}")
 
 
 def wait_until_answering(url: str, process: subprocess.Popen, seconds: float) -> None:
