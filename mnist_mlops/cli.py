@@ -353,7 +353,8 @@ def pipeline(**options) -> None:
 @click.option(
     "--backend-store-uri",
     default="sqlite:///mlflow.db",
-    help="Where runs and the registry are stored, e.g. postgresql://user:pass@host/db.",
+    help="Where runs and the registry are stored, e.g. postgresql://user:pass@host/db "
+    "(after pip install 'mnist-mlops[postgres]').",
 )
 @click.option("--artifacts-destination", default="./mlartifacts", help="Where the server stores artifacts.")
 def server(host: str, port: int, backend_store_uri: str, artifacts_destination: str) -> None:
