@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import REPO, RESULTS, bench_runs, run_measured, write_report
+from mnist_mlops import models
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import load_mnist
-from mnist_mlops.evaluate.report import network_report
-from mnist_mlops.train import keras as train
-from mnist_mlops.train.candidates import prepare_network, score_splits, train_network
+from mnist_mlops.evaluate.report import evaluate
+from mnist_mlops.train.fitting import Fitted
 
 GOALS = {"cnn": 0.994, "mlp": 0.982}
 
@@ -32,20 +32,21 @@ def untracked(config: TrainConfig) -> dict:
     """Train without MLflow, timing each epoch and scoring the test set after it."""
     start = time.perf_counter()
     data = load_mnist(seed=config.seed)
-    model = prepare_network(config, data)
+    family = models.family(config.arch)
+    classifier = family.build(family.hyperparameters(config), config.seed)
     curve, scoring = [], []
 
     def score_test(epoch: int, logs: dict) -> None:
         began = time.perf_counter()
-        proba, _ = train.predict_proba(model, data.test)
+        proba = classifier.predict_proba(data.test.x)
         scoring.append(time.perf_counter() - began)
         accuracy = float((proba.argmax(axis=1) == data.test.y).mean())
         elapsed = began - start - sum(scoring[:-1])
         curve.append({"epoch": epoch + 1, "seconds": round(elapsed, 1), "test_accuracy": round(accuracy, 4)})
 
-    fitted = train_network(model, config, data, on_epoch_end=score_test)
-    probabilities, _ = score_splits(fitted, data.splits())
-    network_report(probabilities, data.test.x, fitted.history, fitted.best_epoch, config.arch, config.seed)
+    fit_start = time.perf_counter()
+    classifier.fit(data.train, data.val, score_test)
+    evaluate(Fitted(classifier, time.perf_counter() - fit_start), data, config.arch, config.seed)
     reached = next((point["seconds"] for point in curve if point["test_accuracy"] >= 0.99), None)
     return {"scoring_seconds": sum(scoring), "seconds_to_99_test_accuracy": reached, "per_epoch": curve}
 

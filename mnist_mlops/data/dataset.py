@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from mnist_mlops.data import files
 from mnist_mlops.data.idx import IMAGE_SIDE, read_images, read_labels
@@ -71,12 +70,20 @@ def read_raw(data_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     return *train, *test
 
 
+def stratified_split(labels: np.ndarray, seed: int, **size) -> tuple[np.ndarray, np.ndarray]:
+    """Split the indices of labels in two, stratified and seeded; size is train_size= or test_size=.
+    scikit-learn loads here, not on import, so the command line and the model registry start fast."""
+    from sklearn.model_selection import train_test_split
+
+    first, second = train_test_split(np.arange(len(labels)), stratify=labels, random_state=seed, **size)
+    return np.sort(first), np.sort(second)
+
+
 def stratified_indices(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
     """Return the sorted indices of a stratified sample of `size` labels."""
     if size >= len(labels):
         return np.arange(len(labels))
-    chosen, _ = train_test_split(np.arange(len(labels)), train_size=size, stratify=labels, random_state=seed)
-    return np.sort(chosen)
+    return stratified_split(labels, seed, train_size=size)[0]
 
 
 def split_train_val(labels: np.ndarray, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,8 +94,7 @@ def split_train_val(labels: np.ndarray, val_fraction: float, seed: int) -> tuple
             f"{len(labels)} training images leave {n_val} for validation and {len(labels) - n_val} "
             f"for training; each split needs at least one image per digit: use a larger --limit"
         )
-    train, val = train_test_split(np.arange(len(labels)), test_size=val_fraction, stratify=labels, random_state=seed)
-    return np.sort(train), np.sort(val)
+    return stratified_split(labels, seed, test_size=val_fraction)
 
 
 def digest_of(*arrays: np.ndarray) -> str:

@@ -1,1 +1,1 @@
-"""Evaluation: metrics, tables and figures. Does not import mlflow."""
+"""Evaluation: metrics, tables and figures. Knows nothing of MLflow."""

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from mnist_mlops.data import Mnist
 from mnist_mlops.evaluate.metrics import confusion_table, per_class_table, split_metrics
 from mnist_mlops.evaluate.plots import (
     confusion_figure,
@@ -13,6 +14,7 @@ from mnist_mlops.evaluate.plots import (
     predictions_figure,
     training_curves_figure,
 )
+from mnist_mlops.train.fitting import Fitted, score_splits
 
 
 @dataclass
@@ -22,6 +24,7 @@ class Report:
     metrics: dict[str, float] = field(default_factory=dict)  # {split}_{metric} -> value
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # artifact file name -> CSV table
     figures: dict[str, Figure] = field(default_factory=dict)  # artifact file name -> PNG figure
+    test_digits: np.ndarray | None = None  # the predicted digit of each test image, for paired comparisons
 
 
 def classification_report(probabilities: dict[str, tuple[np.ndarray, np.ndarray]], title: str) -> Report:
@@ -35,21 +38,21 @@ def classification_report(probabilities: dict[str, tuple[np.ndarray, np.ndarray]
     report.tables["test_confusion_matrix.csv"] = counts
     report.tables["test_per_class_metrics.csv"] = per_class_table(y_test, pred)
     report.figures["test_confusion_matrix.png"] = confusion_figure(counts, f"{title}: test confusion matrix")
+    report.test_digits = pred
     return report
 
 
-def network_report(
-    probabilities: dict[str, tuple[np.ndarray, np.ndarray]],
-    test_x: np.ndarray,
-    history: dict[str, list[float]],
-    best_epoch: int,
-    title: str,
-    seed: int,
-) -> Report:
-    """The classification report plus training curves, a misclassified gallery and sample predictions."""
+def evaluate(fitted: Fitted, data: Mnist, title: str, seed: int) -> Report:
+    """Score a fitted model on every split, timed; add galleries of misclassified and sample test
+    predictions, and the training curves and epoch counts of a model trained epoch by epoch."""
+    probabilities, timings = score_splits(fitted, data.splits())
     report = classification_report(probabilities, title)
     y_test, proba_test = probabilities["test"]
-    report.figures["training_curves.png"] = training_curves_figure(history, best_epoch)
-    report.figures["test_misclassified.png"] = misclassified_figure(test_x, y_test, proba_test)
-    report.figures["test_predictions.png"] = predictions_figure(test_x, y_test, proba_test, seed)
+    report.metrics.update(timings)
+    report.figures["test_misclassified.png"] = misclassified_figure(data.test.x, y_test, proba_test)
+    report.figures["test_predictions.png"] = predictions_figure(data.test.x, y_test, proba_test, seed)
+    classifier = fitted.classifier
+    if fitted.epochs_run:
+        report.figures["training_curves.png"] = training_curves_figure(classifier.history, classifier.best_epoch)
+        report.metrics.update(epochs_run=fitted.epochs_run, best_epoch=classifier.best_epoch)
     return report

@@ -1,1 +1,1 @@
-"""Training: fitting models and timing it. Does not import mlflow."""
+"""Training: fitting any model family, timed, and scoring it on every split. Knows nothing of MLflow."""

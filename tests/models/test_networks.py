@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from mnist_mlops.models.networks import build_cnn, build_mlp
+from mnist_mlops.models.networks import cnn, mlp
 
 
 def layer_types(model) -> list[str]:
@@ -18,7 +18,7 @@ def pixels():
 
 @pytest.mark.parametrize("augment", [True, False])
 def test_mlp_takes_flat_rows_and_returns_probabilities(pixels, augment):
-    model = build_mlp((64, 32), "gelu", 0.2, batch_norm=True, augment=augment, seed=0)
+    model = mlp((64, 32), "gelu", 0.2, batch_norm=True, augment=augment, seed=0)
     assert model.input_shape == (None, 784) and model.output_shape == (None, 10)
     dense = [layer.units for layer in model.layers if isinstance(layer, layers.Dense)]
     assert dense == [64, 32, 10]
@@ -30,7 +30,7 @@ def test_mlp_takes_flat_rows_and_returns_probabilities(pixels, augment):
 
 
 def test_cnn_layers_follow_the_options(pixels):
-    model = build_cnn((8, 16), 5, "avg", 24, "relu", 0.1, batch_norm=False, augment=False, seed=0)
+    model = cnn((8, 16), 5, "avg", 24, "relu", 0.1, batch_norm=False, augment=False, seed=0)
     convolutions = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
     assert [c.filters for c in convolutions] == [8, 16] and convolutions[0].kernel_size == (5, 5)
     assert layer_types(model).count("AveragePooling2D") == 2 and "BatchNormalization" not in layer_types(model)

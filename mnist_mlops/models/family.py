@@ -1,0 +1,77 @@
+"""What a model family is, and the one place families are registered.
+
+A family is everything the project knows about one kind of model: how to build it from
+hyperparameters, which job-config fields set those hyperparameters, what a search explores, and
+which params the dashboard shows. What it builds is a `Classifier`: one fit / predict_proba
+interface for every family, so no caller asks what kind of model it holds.
+
+This module imports nothing heavy: scikit-learn and Keras load when a model is first built.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from mnist_mlops.data import Split
+from mnist_mlops.errors import MnistMlopsError
+
+
+class Classifier(Protocol):
+    """A model as every stage after this one sees it."""
+
+    flavor: str  # how the tracking module logs `estimator`: "sklearn" or "keras"
+    estimator: object  # the fitted scikit-learn Pipeline or Keras network
+    history: dict[str, list[float]]  # per-epoch metrics (Keras' names); empty for one-go fits
+    best_epoch: int | None  # the 1-based epoch whose weights were kept; None for one-go fits
+
+    def fit(self, train: Split, val: Split, on_epoch_end: Callable[[int, dict], None]) -> "Classifier":
+        """Fit on train; val may steer early stopping, and on_epoch_end(epoch, logs) sees each epoch."""
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Return the (n, 10) class probabilities of flat 784-pixel rows."""
+
+
+@dataclass
+class Family:
+    """One model family, registered under its name."""
+
+    name: str  # what --model, --arch, --family and the model_family tag say
+    kind: str  # "sklearn" (baseline) or "keras" (train --arch): which job fits it with its options
+    build: Callable[[dict, int], Classifier]  # (hyperparameters, seed) -> an unfitted classifier
+    fields: dict[str, str] = field(default_factory=dict)  # job-config field -> hyperparameter it sets
+    space: dict = field(default_factory=dict)  # what a search explores (tuning/spaces.py format)
+    key_params: tuple[str, ...] = ()  # the params the dashboard's leaderboard shows
+
+    def hyperparameters(self, config) -> dict:
+        """The hyperparameters a job config sets, e.g. {'clf__C': 1.0} from config.C."""
+        return {param: getattr(config, name) for name, param in self.fields.items()}
+
+    @property
+    def tunable(self) -> bool:
+        """Whether `tune` can search it: it declares a space."""
+        return bool(self.space)
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def register(family: Family) -> Family:
+    """Make a family available to every job, option and dashboard; return it."""
+    if family.name in FAMILIES or family.name == "all":
+        raise MnistMlopsError(f"a model family named {family.name!r} exists already")
+    FAMILIES[family.name] = family
+    return family
+
+
+def family(name: str) -> Family:
+    """The family registered under name, or a clear error listing the known ones."""
+    if name not in FAMILIES:
+        raise MnistMlopsError(f"unknown model family {name!r}; choose one of {', '.join(FAMILIES)}")
+    return FAMILIES[name]
+
+
+def names(kind: str | None = None, tunable: bool = False) -> tuple[str, ...]:
+    """The registered families' names, of one kind and only the tunable ones if asked."""
+    return tuple(f.name for f in FAMILIES.values() if (kind is None or f.kind == kind) and (f.tunable or not tunable))

@@ -1,0 +1,53 @@
+"""Fitting any family the same way, and scoring it on every split, timed."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from mnist_mlops.data import Mnist, Split
+from mnist_mlops.models import Classifier, Family
+
+
+@dataclass
+class Fitted:
+    """A fitted classifier and how long its fit took."""
+
+    classifier: Classifier
+    fit_seconds: float
+
+    def predict_proba(self, split: Split) -> tuple[np.ndarray, float]:
+        """Return the (n, 10) class probabilities on a split and the seconds it took."""
+        start = time.perf_counter()
+        proba = self.classifier.predict_proba(split.x)
+        return proba, time.perf_counter() - start
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs trained (0 for a one-go fit)."""
+        return len(self.classifier.history.get("loss", []))
+
+
+def ignore_epoch(epoch: int, logs: dict) -> None:
+    """An on_epoch_end that records nothing."""
+
+
+def fit(
+    family: Family, params: dict, data: Mnist, seed: int, on_epoch_end: Callable[[int, dict], None] = ignore_epoch
+) -> Fitted:
+    """Build the family's classifier with params and fit it on the training split, watching validation."""
+    classifier = family.build(params, seed)
+    start = time.perf_counter()
+    classifier.fit(data.train, data.val, on_epoch_end)
+    return Fitted(classifier, time.perf_counter() - start)
+
+
+def score_splits(fitted: Fitted, splits: tuple[Split, ...]) -> tuple[dict, dict[str, float]]:
+    """Return {split: (labels, probabilities)} and fit_seconds and {split}_predict_seconds."""
+    probabilities, timings = {}, {"fit_seconds": fitted.fit_seconds}
+    for split in splits:
+        proba, seconds = fitted.predict_proba(split)
+        probabilities[split.name] = (split.y, proba)
+        timings[f"{split.name}_predict_seconds"] = seconds
+    return probabilities, timings
