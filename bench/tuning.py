@@ -2,53 +2,47 @@
 validation accuracy against trial number. Run with `python -m bench.tuning [FAMILY]` (default
 knn on a 10,000-image subset: about 6 minutes on 2 cores).
 
-The trials use the tune job's spaces and fitting code; they are not tracked in MLflow, which
-changes nothing in what the searches find.
+The searches run the tune job's engine (mnist_mlops/tuning/search.py) with its objective, spaces
+and fitting code; they are not tracked in MLflow, which changes nothing in what they find.
 """
 
 import sys
 
 import numpy as np
-from hyperopt import STATUS_OK, Trials, fmin
+from hyperopt import Trials, fmin
 
 from bench.common import write_report
+from mnist_mlops import models
 from mnist_mlops.config import TuneConfig
-from mnist_mlops.data import load_mnist
-from mnist_mlops.evaluate.metrics import split_metrics
-from mnist_mlops.jobs.tune import ALGORITHMS, fit_params
-from mnist_mlops.tuning.spaces import flatten, hyperopt_space
+from mnist_mlops.tuning.search import ALGORITHMS, Untracked, make_objective
+from mnist_mlops.tuning.spaces import hyperopt_space
 
 SEEDS = (1, 2, 3, 4, 5)
 BUDGET = 40
 LIMIT = 10_000
 
 
-def best_so_far(config: TuneConfig, data, seed: int) -> list[float]:
+def best_so_far(config: TuneConfig, seed: int) -> list[float]:
     """Run one search and return the best validation accuracy after each trial."""
-
-    def objective(sample: dict) -> dict:
-        fitted = fit_params(config, flatten(sample), data, on_epoch_end=lambda epoch, logs: None)
-        accuracy = split_metrics("val", data.val.y, fitted.predict_proba(data.val)[0])["val_accuracy"]
-        return {"status": STATUS_OK, "loss": -accuracy}
-
     trials = Trials()
     fmin(
-        objective,
-        hyperopt_space(config.family),
+        make_objective(config, Untracked()),
+        hyperopt_space(models.family(config.family).space),
         algo=ALGORITHMS[config.algo],
         max_evals=BUDGET,
         trials=trials,
         rstate=np.random.default_rng(seed),
         show_progressbar=False,
     )
-    return (-np.minimum.accumulate([t["result"]["loss"] for t in trials.trials])).round(4).tolist()
+    losses = [np.inf if loss is None else loss for loss in trials.losses()]  # a failed trial counts as nothing
+    return (-np.minimum.accumulate(losses)).round(4).tolist()
 
 
 def main(family: str) -> None:
     """Compare the median best-so-far curves of TPE and random search."""
-    data = load_mnist(limit=LIMIT, seed=42)
     curves = {
-        algo: [best_so_far(TuneConfig(family=family, algo=algo), data, seed) for seed in SEEDS] for algo in ALGORITHMS
+        algo: [best_so_far(TuneConfig(family=family, algo=algo, limit=LIMIT, seed=42), seed) for seed in SEEDS]
+        for algo in ALGORITHMS
     }
     median = {algo: np.median(np.array(runs), axis=0) for algo, runs in curves.items()}
     random_best = float(median["random"][BUDGET - 1])

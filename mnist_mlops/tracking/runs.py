@@ -1,31 +1,21 @@
-"""The one module that talks to MLflow tracking: runs, params, metrics, artifacts, datasets, models."""
+"""Runs and what they record: the store, params, metrics, artifacts, datasets."""
 
 import contextlib
 import os
 import subprocess
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 
 import mlflow
-import numpy as np
 import pandas as pd
-from mlflow.models import infer_signature
 
 from mnist_mlops.data import Mnist
 from mnist_mlops.data.dataset import digest_of
 from mnist_mlops.evaluate.report import Report
-from mnist_mlops.sqlite_store import absolute_uri, use_write_ahead_log
+from mnist_mlops.sqlite_store import use_write_ahead_log
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # embedded store in the working directory
-# skops (MLflow's sklearn format) refuses types it cannot vouch for; the forests we fit ourselves
-# need this one, reviewed: their tree node storage.
-SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
-SKLEARN_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "scipy", "pandas")
-KERAS_REQUIREMENTS = ("mlflow", "tensorflow", "keras", "numpy", "pandas")
-SERVING_REQUIREMENTS = (*SKLEARN_REQUIREMENTS, "tensorflow", "keras", "ai-edge-litert", "pillow")
 # Keras' names for what an epoch logs, and ours ({split}_{name}).
 EPOCH_METRICS = {
     "loss": "train_loss",
@@ -83,6 +73,11 @@ def run(name: str, tags: dict[str, str], nested: bool = False, run_id: str | Non
             yield active.info.run_id
 
 
+def active_run_id() -> str:
+    """The id of the active run."""
+    return mlflow.active_run().info.run_id
+
+
 @contextlib.contextmanager
 def recording_errors() -> Iterator[None]:
     """Tag the active run with the error that ends it (the run itself then ends FAILED)."""
@@ -91,43 +86,6 @@ def recording_errors() -> Iterator[None]:
     except Exception as error:
         mlflow.set_tag("error", f"{type(error).__name__}: {error}"[:4000])
         raise
-
-
-@dataclass(frozen=True)
-class Parent:
-    """Where a nested run goes when it is opened in another process (a Spark worker) or thread."""
-
-    tracking_uri: str  # the store, as every process can open it
-    experiment_id: str
-    run_id: str
-
-
-def active_parent() -> Parent:
-    """The active run, as the parent of runs that other processes open."""
-    active = mlflow.active_run()
-    return Parent(absolute_uri(mlflow.get_tracking_uri()), active.info.experiment_id, active.info.run_id)
-
-
-@contextlib.contextmanager
-def child_run(parent: Parent, name: str) -> Iterator[str]:
-    """Open a run nested under parent, from this process or another one, and yield its id."""
-    mlflow.set_tracking_uri(parent.tracking_uri)
-    tags = {"git_commit": git_commit()}
-    with (
-        mlflow.start_run(
-            experiment_id=parent.experiment_id, parent_run_id=parent.run_id, nested=True, run_name=name, tags=tags
-        ) as active,
-        recording_errors(),
-    ):
-        yield active.info.run_id
-
-
-def name_run(run_id: str, name: str, tags: dict[str, str]) -> None:
-    """Rename a run and tag it, from any thread."""
-    client = mlflow.MlflowClient()
-    client.update_run(run_id, name=name)
-    for key, value in tags.items():
-        client.set_tag(run_id, key, value)
 
 
 def log_params(params: dict) -> None:
@@ -182,38 +140,6 @@ def log_report(report: Report, step: int = 0) -> None:
         log_figure(figure, file_name)
 
 
-def pinned(packages: tuple[str, ...]) -> list[str]:
-    """Return 'name==version' of each installed package: exact, and seconds faster than inference."""
-    return [f"{package}=={version(package)}" for package in packages]
-
-
-def log_sklearn_model(model, example: np.ndarray) -> str:
-    """Log a fitted pipeline with its signature and an input example; return the model URI."""
-    signature = infer_signature(example, model.predict(example))
-    info = mlflow.sklearn.log_model(
-        model,
-        name="model",
-        signature=signature,
-        input_example=example,
-        pip_requirements=pinned(SKLEARN_REQUIREMENTS),
-        skops_trusted_types=SKOPS_TRUSTED_TYPES,
-    )
-    return info.model_uri
-
-
-def log_keras_model(model, example: np.ndarray) -> str:
-    """Log a Keras network with its signature and an input example; return the model URI.
-
-    mlflow.tensorflow, not mlflow.keras: in MLflow 3.17 the latter writes the input example
-    before it creates the model folder and fails.
-    """
-    signature = infer_signature(example, model.predict(example, verbose=0))
-    info = mlflow.tensorflow.log_model(
-        model, name="model", signature=signature, input_example=example, pip_requirements=pinned(KERAS_REQUIREMENTS)
-    )
-    return info.model_uri
-
-
 def log_json(content, file_name: str) -> None:
     """Log a JSON-serialisable object as an artifact of the active run."""
     mlflow.log_dict(content, file_name)
@@ -240,18 +166,6 @@ def latest_run_tagged(key: str, value: str) -> str | None:
     return None if runs.empty else runs["run_id"].iloc[0]
 
 
-def retire_lost_children(parent_id: str, kept: set[str]) -> None:
-    """Tag lost=true the children of a run that are not in kept (a trial killed with an earlier
-    process, or one that finished after its last save) and end the RUNNING ones as KILLED."""
-    children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent_id}'")
-    lost = children[~children["run_id"].isin(kept)]
-    client = mlflow.MlflowClient()
-    for child_id, status in zip(lost["run_id"], lost["status"], strict=True):
-        client.set_tag(child_id, "lost", "true")
-        if status == "RUNNING":
-            client.set_terminated(child_id, status="KILLED")
-
-
 def log_metrics(metrics: dict[str, float]) -> None:
     """Log metrics to the active run."""
     mlflow.log_metrics(metrics)
@@ -265,18 +179,3 @@ def log_figure(figure, file_name: str) -> None:
 def set_tags(tags: dict[str, str]) -> None:
     """Set tags on the active run."""
     mlflow.set_tags(tags)
-
-
-def log_serving_model(classifier_uri: str) -> str:
-    """Log the serving wrapper (any input format, digit and probabilities out) around a logged
-    classifier, with this package's code, on the active run; return its URI for the registry."""
-    from mnist_mlops.serving.model import CLASSIFIER, DigitClassifier
-
-    info = mlflow.pyfunc.log_model(
-        name="serving_model",
-        python_model=DigitClassifier(),
-        artifacts={CLASSIFIER: classifier_uri},
-        code_paths=[str(Path(__file__).parent)],
-        pip_requirements=pinned(SERVING_REQUIREMENTS),
-    )
-    return info.model_uri

@@ -1,1 +1,1 @@
-"""Hyperparameter search: declared spaces, Hyperopt TPE or random search. Does not import mlflow."""
+"""Hyperparameter search: declared spaces, Hyperopt TPE or random search. Knows nothing of MLflow."""

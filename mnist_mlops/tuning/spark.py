@@ -23,6 +23,7 @@ INSTALL_JAVA = "install a JDK (Debian: apt-get install openjdk-17-jre-headless) 
 MIN_JAVA = 17  # pyspark 4 runs on Java 17 or newer
 CONNECT_SECONDS = 5
 PACKAGE = Path(__file__).resolve().parents[1]  # mnist_mlops/, as its workers import it
+PRELOAD = "MNIST_MLOPS_SPARK_PRELOAD"  # modules the local workers' daemon imports before forking
 
 
 def master_url(parallelism: int, master: str | None) -> str:
@@ -75,8 +76,9 @@ def check_reachable(master: str) -> None:
 
 
 @contextlib.contextmanager
-def spark_trials(parallelism: int, master: str) -> Iterator:
-    """Yield SparkTrials that run up to `parallelism` trials at once on master; stop Spark after."""
+def spark_trials(parallelism: int, master: str, preload: tuple[str, ...] = ()) -> Iterator:
+    """Yield SparkTrials that run up to `parallelism` trials at once on master; stop Spark after.
+    Local workers start with the modules in preload already imported."""
     from hyperopt import SparkTrials
     from pyspark.sql import SparkSession
 
@@ -88,8 +90,10 @@ def spark_trials(parallelism: int, master: str) -> Iterator:
     )
     if master.startswith("local"):  # workers on this machine run this interpreter and this package
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        builder = builder.config("spark.executorEnv.PYTHONPATH", str(PACKAGE.parent)).config(
-            "spark.python.daemon.module", "mnist_mlops.tuning.spark_daemon"
+        builder = (
+            builder.config("spark.executorEnv.PYTHONPATH", str(PACKAGE.parent))
+            .config(f"spark.executorEnv.{PRELOAD}", ",".join(preload))
+            .config("spark.python.daemon.module", "mnist_mlops.tuning.spark_daemon")
         )
     try:
         session = builder.getOrCreate()

@@ -8,15 +8,15 @@ import time
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from mlflow import MlflowClient
 
-from mnist_mlops import registry
+from mnist_mlops import models, registry
 from mnist_mlops.cli import cli
 from mnist_mlops.config import TuneConfig
 from mnist_mlops.jobs.tune import run_search
-from mnist_mlops.tuning.spaces import SPACES
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = {"limit": 1000, "seed": 5, "quiet": True, "experiment": "test-tune"}
@@ -73,25 +73,30 @@ def test_first_search_registers_the_champion(knn_search):
     assert str(champion.version) == str(challenger.version) == knn_search.promotion.version == "1"
     assert champion.run_id == knn_search.parent_run_id
     assert float(champion.tags["test_accuracy"]) == pytest.approx(knn_search.metrics["test_accuracy"], abs=1e-6)
-    assert champion.tags["promotion_decision"].startswith("promoted: no champion")
+    assert champion.tags["promotion_decision"] == "promoted: there was no champion"
 
 
-def test_champion_kept_when_the_challenger_is_worse(knn_search):
-    client = MlflowClient()
-    model_uri = f"models:/{registry.MODEL_NAME}/1"
-    source = knn_search.parent_run_id
-    worse = registry.register_challenger(model_uri, "knn", test_accuracy=0.5, val_accuracy=0.5, source_run_id=source)
-    better = registry.register_challenger(model_uri, "knn", 0.999, 0.99, source_run_id=source)
-    assert not worse.promoted and better.promoted
-    worse_version = client.get_model_version(registry.MODEL_NAME, worse.version)
-    assert worse_version.tags["promotion_decision"].startswith("kept champion v1")
-    assert float(worse_version.tags["champion_test_accuracy"]) == pytest.approx(knn_search.metrics["test_accuracy"])
+def test_the_promotion_rule_decides_on_paired_test_predictions(knn_search, small_mnist):
+    client, test = MlflowClient(), small_mnist.test
+    model_uri, source = f"models:/{registry.MODEL_NAME}/1", knn_search.parent_run_id
+    metrics = {"test_accuracy": 0.5, "val_accuracy": 0.5}  # tags only: the rule reads the predictions
+    champion = registry.predicted_digits("1", test.x)
+    every_tenth_wrong = np.where(np.arange(len(test.y)) % 10 == 0, (test.y + 1) % 10, champion)
+    worse = registry.register(model_uri, "knn", metrics, source, test, every_tenth_wrong)
+    same = registry.register(model_uri, "knn", metrics, source, test, champion)
+    better = registry.register(model_uri, "knn", metrics, source, test, test.y)
+    assert (worse.promoted, same.promoted, better.promoted) == (False, False, True)
+    tags = client.get_model_version(registry.MODEL_NAME, worse.version).tags
+    assert tags["promotion_decision"].startswith("not promoted: accuracy") and tags["compared_with_version"] == "1"
+    assert int(tags["only_champion_right"]) > 0 and float(tags["mcnemar_p_value"]) < 0.05
+    assert float(tags["champion_test_accuracy"]) == pytest.approx(knn_search.metrics["test_accuracy"], abs=1e-6)
+    assert client.get_model_version(registry.MODEL_NAME, same.version).tags["mcnemar_p_value"] == "1"
     assert str(client.get_model_version_by_alias(registry.MODEL_NAME, registry.CHAMPION).version) == better.version
 
 
 def test_a_failing_trial_is_recorded_and_the_search_goes_on(tracking_store, monkeypatch):
     # More neighbours than the 900 training images: kNN raises for those trials.
-    monkeypatch.setitem(SPACES, "knn", {"clf__n_neighbors": ("choice", [3, 5000])})
+    monkeypatch.setattr(models.family("knn"), "space", {"clf__n_neighbors": ("choice", [3, 5000])})
     result = run_search(TuneConfig(family="knn", algo="random", max_evals=6, study="failing", **SMALL))
     children = children_of(result.parent_run_id)
     failed = children[children["status"] == "FAILED"]

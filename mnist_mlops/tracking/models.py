@@ -1,0 +1,55 @@
+"""Logged models: any fitted classifier in its MLflow flavour."""
+
+from importlib.metadata import version
+
+import mlflow
+import numpy as np
+from mlflow.models import infer_signature
+
+from mnist_mlops.models import Classifier
+
+# skops (MLflow's sklearn format) refuses types it cannot vouch for; the forests we fit ourselves
+# need this one, reviewed: their tree node storage.
+SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+SKLEARN_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "scipy", "pandas")
+KERAS_REQUIREMENTS = ("mlflow", "tensorflow", "keras", "numpy", "pandas")
+
+
+def pinned(packages: tuple[str, ...]) -> list[str]:
+    """Return 'name==version' of each installed package: exact, and seconds faster than inference."""
+    return [f"{package}=={version(package)}" for package in packages]
+
+
+def log_sklearn_model(model, example: np.ndarray) -> str:
+    """Log a fitted pipeline with its signature and an input example; return the model URI."""
+    signature = infer_signature(example, model.predict(example))
+    info = mlflow.sklearn.log_model(
+        model,
+        name="model",
+        signature=signature,
+        input_example=example,
+        pip_requirements=pinned(SKLEARN_REQUIREMENTS),
+        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+    )
+    return info.model_uri
+
+
+def log_keras_model(model, example: np.ndarray) -> str:
+    """Log a Keras network with its signature and an input example; return the model URI.
+
+    mlflow.tensorflow, not mlflow.keras: in MLflow 3.17 the latter writes the input example
+    before it creates the model folder and fails.
+    """
+    signature = infer_signature(example, model.predict(example, verbose=0))
+    info = mlflow.tensorflow.log_model(
+        model, name="model", signature=signature, input_example=example, pip_requirements=pinned(KERAS_REQUIREMENTS)
+    )
+    return info.model_uri
+
+
+FLAVORS = {"sklearn": log_sklearn_model, "keras": log_keras_model}  # Classifier.flavor -> how to log it
+
+
+def log_model(classifier: Classifier, example: np.ndarray) -> str:
+    """Log a fitted classifier's model in its flavour on the active run; return the model URI."""
+    return FLAVORS[classifier.flavor](classifier.estimator, example)

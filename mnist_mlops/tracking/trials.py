@@ -1,0 +1,107 @@
+"""Runs of a search: trials nested under their parent from any process, and the checkpoint.
+
+A search engine (tuning/search.py) records through a SearchTracking object and imports no MLflow.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+
+from mnist_mlops.sqlite_store import absolute_uri
+from mnist_mlops.tracking.runs import (
+    download,
+    git_commit,
+    log_epoch,
+    log_file,
+    log_metrics,
+    log_params,
+    recording_errors,
+)
+
+
+@dataclass(frozen=True)
+class Parent:
+    """Where a nested run goes when it is opened in another process (a Spark worker) or thread."""
+
+    tracking_uri: str  # the store, as every process can open it
+    experiment_id: str
+    run_id: str
+
+
+def active_parent() -> Parent:
+    """The active run, as the parent of runs that other processes open."""
+    active = mlflow.active_run()
+    return Parent(absolute_uri(mlflow.get_tracking_uri()), active.info.experiment_id, active.info.run_id)
+
+
+@contextlib.contextmanager
+def child_run(parent: Parent, name: str) -> Iterator[str]:
+    """Open a run nested under parent, from this process or another one, and yield its id."""
+    mlflow.set_tracking_uri(parent.tracking_uri)
+    tags = {"git_commit": git_commit()}
+    with (
+        mlflow.start_run(
+            experiment_id=parent.experiment_id, parent_run_id=parent.run_id, nested=True, run_name=name, tags=tags
+        ) as active,
+        recording_errors(),
+    ):
+        yield active.info.run_id
+
+
+def name_run(run_id: str, name: str, tags: dict[str, str]) -> None:
+    """Rename a run and tag it, from any thread."""
+    client = mlflow.MlflowClient()
+    client.update_run(run_id, name=name)
+    for key, value in tags.items():
+        client.set_tag(run_id, key, value)
+
+
+def retire_lost_children(parent_id: str, kept: set[str]) -> None:
+    """Tag lost=true the children of a run that are not in kept (a trial killed with an earlier
+    process, or one that finished after its last save) and end the RUNNING ones as KILLED."""
+    children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent_id}'")
+    lost = children[~children["run_id"].isin(kept)]
+    client = mlflow.MlflowClient()
+    for child_id, status in zip(lost["run_id"], lost["status"], strict=True):
+        client.set_tag(child_id, "lost", "true")
+        if status == "RUNNING":
+            client.set_terminated(child_id, status="KILLED")
+
+
+@dataclass(frozen=True)
+class SearchTracking:
+    """What a search records in MLflow, under its parent run; it pickles, for Spark workers."""
+
+    parent: Parent
+
+    def trial_run(self) -> contextlib.AbstractContextManager[str]:
+        """Open a trial's run nested under the parent, here or on a worker; yield its id."""
+        return child_run(self.parent, "trial")
+
+    log_params = staticmethod(log_params)
+    log_metrics = staticmethod(log_metrics)
+    log_epoch = staticmethod(log_epoch)
+
+    def name_trial(self, run_id: str, number: int) -> None:
+        """Name a finished trial's run trial-N and tag it with its number."""
+        name_run(run_id, f"trial-{number}", {"trial": str(number)})
+
+    def save(self, path: Path) -> None:
+        """Save a checkpoint file on the parent run."""
+        log_file(path, self.parent.run_id)
+
+    def load(self, file_name: str, folder: Path) -> Path | None:
+        """Download a checkpoint file the parent run saved; None when it has none."""
+        return download(self.parent.run_id, file_name, folder)
+
+    def retire_others(self, kept: set[str]) -> None:
+        """Tag lost, and end as KILLED if running, the parent's children no trial counts."""
+        retire_lost_children(self.parent.run_id, kept)
+
+
+def search_tracking() -> SearchTracking:
+    """The SearchTracking of the active run."""
+    return SearchTracking(active_parent())

@@ -1,0 +1,193 @@
+"""The search engine: Hyperopt trials of one family, each fitted and scored on validation, recorded
+through the tracking object passed in, checkpointed so a killed search can resume, and the best
+trial chosen on validation. The tune job, the benchmarks and the Spark workers all run this code.
+
+Trials run one by one in this process, or in parallel on Spark (SparkTrials). Either way a trial
+is a self-contained function that opens its own nested run; the checkpoint, which runs here,
+numbers the trials and saves them on the parent run.
+"""
+
+import contextlib
+import functools
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hyperopt import JOB_STATE_DONE, JOB_STATE_ERROR, STATUS_FAIL, STATUS_OK, Trials, fmin, rand, tpe
+from hyperopt.early_stop import no_progress_loss
+
+from mnist_mlops import models
+from mnist_mlops.config import TuneConfig, job_defaults
+from mnist_mlops.data import Mnist, load_mnist
+from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.evaluate.metrics import split_metrics
+from mnist_mlops.train.fitting import Fitted, fit, ignore_epoch
+from mnist_mlops.tuning import spark
+from mnist_mlops.tuning.spaces import flatten, hyperopt_space
+
+ALGORITHMS = {"tpe": tpe.suggest, "random": rand.suggest}
+TRIALS_FILE = "hyperopt_trials.pkl"
+
+
+class Untracked:
+    """A tracking object that records nothing, for benchmarks that measure the search alone."""
+
+    def trial_run(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def log_params(self, params: dict) -> None: ...
+    def log_metrics(self, metrics: dict) -> None: ...
+    def log_epoch(self, epoch: int, logs: dict) -> None: ...
+    def name_trial(self, run_id: str, number: int) -> None: ...
+    def save(self, path: Path) -> None: ...
+    def load(self, file_name: str, folder: Path) -> None: ...
+    def retire_others(self, kept: set[str]) -> None: ...
+
+
+def maximises(metric: str) -> bool:
+    """Losses are minimised, every other metric maximised."""
+    return not metric.endswith("loss")
+
+
+@functools.lru_cache(maxsize=1)
+def search_data(config: TuneConfig) -> Mnist:
+    """The search's splits, loaded once per process: the job's own, and each Spark worker's."""
+    return load_mnist(config.data_dir, config.val_fraction, config.limit, config.seed)
+
+
+def fit_params(config: TuneConfig, params: dict, data: Mnist, on_epoch_end=ignore_epoch) -> Fitted:
+    """Fit the family with a trial's params over its defaults (what `baseline`/`train` fit with no
+    options, trained for the search's --epochs)."""
+    family = models.family(config.family)
+    defaults = family.hyperparameters(job_defaults(epochs=config.epochs, quiet=True))
+    return fit(family, {**defaults, **params}, data, config.seed, on_epoch_end)
+
+
+def make_objective(config: TuneConfig, tracking):
+    """Return the function Hyperopt minimises: one trial, recorded through tracking (a
+    tracking.SearchTracking, or Untracked). It pickles, so it runs here or on a Spark worker."""
+    sign = -1 if maximises(config.metric) else 1
+
+    def objective(sample: dict) -> dict:
+        data = search_data(config)
+        params = flatten(sample)
+        run_id = None
+        try:
+            with tracking.trial_run() as run_id:
+                tracking.log_params(params)
+                fitted = fit_params(config, params, data, tracking.log_epoch)
+                proba, seconds = fitted.predict_proba(data.val)
+                scores = {**split_metrics("val", data.val.y, proba), "fit_seconds": fitted.fit_seconds}
+                tracking.log_metrics({**scores, "val_predict_seconds": seconds})
+        except Exception as error:  # a failing trial is recorded as failed and the search goes on
+            error_text = f"{type(error).__name__}: {error}"
+            return {"status": STATUS_FAIL, "error": error_text, "params": params, "run_id": run_id}
+        loss = sign * scores[config.metric]
+        return {"status": STATUS_OK, "loss": loss, "run_id": run_id, "params": params, "metrics": scores}
+
+    return objective
+
+
+class Checkpoint:
+    """Hyperopt's early_stop_fn, called here after trials finish (by fmin, or by SparkTrials'
+    dispatcher thread): it saves the trials, then applies the stopping rule, if any."""
+
+    def __init__(self, tracking, folder: Path, rule=None):
+        self.tracking, self.path, self.rule = tracking, folder / TRIALS_FILE, rule
+        self.named: set[int] = set()
+
+    def __call__(self, trials: Trials, *rule_state):
+        self.save(trials)
+        return self.rule(trials, *rule_state) if self.rule else (False, rule_state)
+
+    def save(self, trials: Trials) -> None:
+        """Name each finished trial's run trial-N and save the finished trials on the parent run."""
+        finished = [trial for trial in trials.trials if trial["state"] in (JOB_STATE_DONE, JOB_STATE_ERROR)]
+        for trial in finished:
+            run_id, number = trial["result"].get("run_id"), trial["tid"] + 1
+            if run_id and number not in self.named:
+                self.tracking.name_trial(run_id, number)
+                self.named.add(number)
+        with self.path.open("wb") as stream:
+            pickle.dump(finished, stream)
+        self.tracking.save(self.path)
+
+
+def restore_trials(tracking, folder: Path, trials: Trials) -> Trials:
+    """Put the finished trials a search saved on its parent run into trials, numbered 0..n-1
+    again: trials that a killed parallel search left running were not saved and leave gaps."""
+    saved = tracking.load(TRIALS_FILE, folder)
+    if saved is None:
+        return trials
+    with saved.open("rb") as stream:
+        docs = pickle.load(stream)
+    for tid, doc in enumerate(docs):
+        doc["tid"] = doc["misc"]["tid"] = tid
+        doc["misc"]["idxs"] = {name: [tid] * len(ids) for name, ids in doc["misc"]["idxs"].items()}
+    trials.insert_trial_docs(docs)
+    trials.refresh()
+    return trials
+
+
+def backend_trials(config: TuneConfig, tracking) -> contextlib.AbstractContextManager[Trials]:
+    """Trials for the backend: in this process, or SparkTrials on a session open for the search,
+    whose workers start with the tracking object's module imported."""
+    if config.backend == "spark":
+        master = spark.master_url(config.parallelism, config.spark_master)
+        return spark.spark_trials(config.parallelism, master, preload=(type(tracking).__module__,))
+    return contextlib.nullcontext(Trials())
+
+
+def run_trials(config: TuneConfig, trials: Trials, folder: Path, tracking) -> None:
+    """Run trials until --max-evals in all (or the timeout, or the stopping rule), saving them as
+    they finish; then retire the runs no trial counts (killed earlier, or cancelled on Spark)."""
+    objective = make_objective(config, tracking)
+    rule = no_progress_loss(config.early_stop_rounds) if config.early_stop_rounds else None
+    checkpoint = Checkpoint(tracking, folder, rule)
+    fmin(
+        spark.on_task_cores(objective) if config.backend == "spark" else objective,
+        hyperopt_space(models.family(config.family).space),
+        algo=ALGORITHMS[config.algo],
+        max_evals=config.max_evals,
+        trials=trials,
+        timeout=config.timeout,
+        rstate=np.random.default_rng(config.seed + len(trials.trials)),
+        early_stop_fn=checkpoint,
+        show_progressbar=not config.quiet,
+    )
+    checkpoint.save(trials)  # the last trials, failed ones included
+    tracking.retire_others({trial["result"].get("run_id") for trial in trials.trials})
+
+
+def trial_table(trials: Trials, metric: str) -> pd.DataFrame:
+    """One row per trial: number, status, child run, params and validation metrics."""
+    rows = []
+    for trial in trials.trials:
+        result = trial["result"]
+        crashed = trial["state"] == JOB_STATE_ERROR  # the Spark task itself failed
+        rows.append(
+            {
+                "trial": trial["tid"] + 1,
+                "status": STATUS_FAIL if crashed else result.get("status"),
+                "run_id": result.get("run_id"),
+                "error": str(trial["misc"].get("error")) if crashed else result.get("error"),
+                **result.get("params", {}),
+                **result.get("metrics", {}),
+            }
+        )
+    table = pd.DataFrame(rows)
+    if metric not in table:
+        table[metric] = np.nan
+    return table
+
+
+def best_trial(trials: Trials, metric: str) -> tuple[pd.Series, dict]:
+    """The trial with the best validation metric, as its row of the trial table, and its params."""
+    history = trial_table(trials, metric)
+    done = history[history["status"] == STATUS_OK]
+    if done.empty:
+        raise MnistMlopsError("every trial failed; see the error tag of each trial run")
+    best = done.loc[done[metric].idxmax() if maximises(metric) else done[metric].idxmin()]
+    params = next(t["result"]["params"] for t in trials.trials if t["tid"] + 1 == best["trial"])
+    return best, params
