@@ -22,20 +22,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import mlflow
 import numpy as np
 import pandas as pd
 import psutil
 import requests
 
 from bench.common import REPO, store_uri, write_report
-from mnist_mlops import registry
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import load_mnist
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.jobs.train import run_training
 from mnist_mlops.server import wait_until_answering
-from mnist_mlops.tracking import log_serving_model
 
 REQUESTS_PER_CLIENT = {1: 300, 4: 150, 16: 60}
 JSON = "application/json"
@@ -47,11 +44,7 @@ BATCH_ROUNDS = 5  # the median round is the figure; the range shows this VM's ru
 
 def register_cnn_champion() -> None:
     """Train the default CNN briefly and make it the champion of the current store."""
-    network = run_training(TrainConfig(arch="cnn", epochs=1, limit=5000, quiet=True, experiment="bench"))
-    with mlflow.start_run(run_id=network.run_id):
-        uri = log_serving_model(network.model_uri)
-    metrics = network.metrics
-    registry.register_challenger(uri, "cnn", metrics["test_accuracy"], metrics["val_accuracy"], network.run_id)
+    run_training(TrainConfig(arch="cnn", epochs=1, limit=5000, quiet=True, experiment="bench", register=True))
 
 
 def start_server(port: int, env: dict) -> subprocess.Popen:

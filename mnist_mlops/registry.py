@@ -1,11 +1,17 @@
 """The MLflow Model Registry: versions of `mnist-digits`, the aliases `challenger` and `champion`,
-and the promotion decision recorded on each version."""
+and the promotion rule's decision recorded on each version. Every job registers through register()."""
 
 from dataclasses import dataclass
 
 import mlflow
+import numpy as np
+import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+
+from mnist_mlops.data import Split
+from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.evaluate.promotion import Decision, decide
 
 MODEL_NAME = "mnist-digits"
 CHAMPION = "champion"
@@ -14,61 +20,15 @@ CHALLENGER = "challenger"
 
 @dataclass(frozen=True)
 class Promotion:
-    """What registering a candidate decided."""
+    """What registering or promoting a version decided."""
 
     version: str
     promoted: bool
-    decision: str  # one sentence, also written as a tag on the version
-    challenger_test_accuracy: float
-    champion_test_accuracy: float | None  # the champion's before the decision; None if there was none
-
-
-def champion_test_accuracy() -> tuple[str, float] | None:
-    """Return the champion's version and test accuracy, or None when there is no champion."""
-    try:
-        champion = resolve(CHAMPION)
-    except LookupError:
-        return None
-    return str(champion.version), float(champion.tags["test_accuracy"])
-
-
-def register_challenger(
-    model_uri: str, family: str, test_accuracy: float, val_accuracy: float, source_run_id: str
-) -> Promotion:
-    """Register a model as a new `challenger` version; move `champion` to it only if it beats the
-    champion's test accuracy (or there is none); record the decision and both figures as tags.
-    source_run_id names the run whose evaluation figures describe the model."""
-    client = MlflowClient()
-    tags = {
-        "model_family": family,
-        "test_accuracy": f"{test_accuracy:.6f}",
-        "val_accuracy": f"{val_accuracy:.6f}",
-        "source_run_id": source_run_id,
-    }
-    version = str(mlflow.register_model(model_uri, MODEL_NAME, tags=tags).version)
-    client.set_registered_model_alias(MODEL_NAME, CHALLENGER, version)
-    current = champion_test_accuracy()
-    if current is None:
-        promoted, decision = True, f"promoted: no champion before version {version}"
-    elif test_accuracy > current[1]:
-        promoted, decision = (
-            True,
-            f"promoted: test accuracy {test_accuracy:.4f} beats champion v{current[0]}'s {current[1]:.4f}",
-        )
-    else:
-        promoted, decision = (
-            False,
-            f"kept champion v{current[0]}: its test accuracy {current[1]:.4f} >= {test_accuracy:.4f}",
-        )
-    evidence = {"promotion_decision": decision, "challenger_test_accuracy": f"{test_accuracy:.6f}"}
-    if current is not None:
-        evidence["champion_test_accuracy"] = f"{current[1]:.6f}"
-    record_promotion(version, promoted, evidence)
-    return Promotion(version, promoted, decision, test_accuracy, None if current is None else current[1])
+    decision: str  # one sentence, also written as the tag promotion_decision on the version
 
 
 def resolve(reference: str):
-    """Return the version a number ('3') or an alias ('champion', '@champion') names."""
+    """Return the version a number ('3') or an alias ('champion', '@champion') names, or a clear error."""
     client = MlflowClient()
     name = reference.lstrip("@")
     try:
@@ -76,19 +36,64 @@ def resolve(reference: str):
             return client.get_model_version(MODEL_NAME, name)
         return client.get_model_version_by_alias(MODEL_NAME, name)
     except MlflowException as error:
-        raise LookupError(f"{MODEL_NAME} has no version or alias {reference!r}") from error
+        raise MnistMlopsError(f"{MODEL_NAME} has no version or alias {reference!r}") from error
+
+
+def champion_version() -> str | None:
+    """The champion's version number, or None when there is none."""
+    try:
+        return str(resolve(CHAMPION).version)
+    except MnistMlopsError:
+        return None
 
 
 def load(reference: str):
     """Load a registered version as a pyfunc model."""
-    version = resolve(reference)
-    return mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/{version.version}")
+    return mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/{resolve(reference).version}")
 
 
-def versions() -> list:
-    """Return every version of the registered model, newest first."""
-    found = MlflowClient().search_model_versions(f"name = '{MODEL_NAME}'")
-    return sorted(found, key=lambda version: int(version.version), reverse=True)
+def predicted_digits(reference: str, rows: np.ndarray) -> np.ndarray:
+    """The digits a registered version predicts for rows of pixels."""
+    return load(reference).predict(pd.DataFrame(rows))["digit"].to_numpy()
+
+
+def apply(version: str, decision: Decision) -> Promotion:
+    """Move `champion` to version if the decision promotes it; write the evidence as tags on it."""
+    client = MlflowClient()
+    if decision.promoted:
+        client.set_registered_model_alias(MODEL_NAME, CHAMPION, version)
+    for key, value in decision.tags.items():
+        client.set_model_version_tag(MODEL_NAME, version, key, value)
+    return Promotion(version, decision.promoted, decision.text)
+
+
+def register(
+    model_uri: str, family: str, metrics: dict[str, float], source_run_id: str, test: Split, test_digits: np.ndarray
+) -> Promotion:
+    """Register a model as a new `challenger` version and let the promotion rule decide whether it
+    becomes champion, from its test predictions and the champion's. source_run_id names the run
+    whose evaluation figures describe the model."""
+    tags = {
+        "model_family": family,
+        "test_accuracy": f"{metrics['test_accuracy']:.6f}",
+        "val_accuracy": f"{metrics['val_accuracy']:.6f}",
+        "source_run_id": source_run_id,
+    }
+    version = str(mlflow.register_model(model_uri, MODEL_NAME, tags=tags).version)
+    MlflowClient().set_registered_model_alias(MODEL_NAME, CHALLENGER, version)
+    champion = champion_version()
+    champion_digits = None if champion is None else predicted_digits(champion, test.x)
+    return apply(version, decide(test.y, test_digits, champion_digits, champion))
+
+
+def promote(reference: str, test: Split, force: bool = False) -> Promotion:
+    """Let the promotion rule decide whether a registered version replaces the champion (or force it)."""
+    version = str(resolve(reference).version)
+    champion = champion_version()
+    if champion == version:
+        return Promotion(version, False, f"version {version} is the champion already")
+    champion_digits = None if champion is None else predicted_digits(champion, test.x)
+    return apply(version, decide(test.y, predicted_digits(version, test.x), champion_digits, champion, force))
 
 
 def aliases() -> dict[str, list[str]]:
@@ -103,10 +108,19 @@ def aliases() -> dict[str, list[str]]:
     return found
 
 
-def record_promotion(version: str, promoted: bool, tags: dict[str, str]) -> None:
-    """Move `champion` to version if promoted, and write the evidence as tags on it."""
-    client = MlflowClient()
-    if promoted:
-        client.set_registered_model_alias(MODEL_NAME, CHAMPION, version)
-    for key, value in tags.items():
-        client.set_model_version_tag(MODEL_NAME, version, key, value)
+def version_table() -> pd.DataFrame:
+    """One row per version, newest first: aliases, source run, family, test accuracy and decision."""
+    named = aliases()
+    found = sorted(MlflowClient().search_model_versions(f"name = '{MODEL_NAME}'"), key=lambda v: -int(v.version))
+    rows = [
+        {
+            "version": int(v.version),
+            "aliases": ",".join(sorted(named.get(str(v.version), []))),
+            "run_id": v.run_id,
+            "family": v.tags.get("model_family", ""),
+            "test_accuracy": float(v.tags["test_accuracy"]) if "test_accuracy" in v.tags else np.nan,
+            "decision": v.tags.get("promotion_decision", ""),
+        }
+        for v in found
+    ]
+    return pd.DataFrame(rows, columns=["version", "aliases", "run_id", "family", "test_accuracy", "decision"])

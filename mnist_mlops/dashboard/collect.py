@@ -11,17 +11,9 @@ import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from mnist_mlops import registry, tracking
+from mnist_mlops import models, registry, tracking
 from mnist_mlops.errors import MnistMlopsError
 
-# The params worth a glance in the leaderboard, per family; searches show how they searched.
-KEY_PARAMS = {
-    "logreg": ("clf__C", "clf__max_iter"),
-    "knn": ("clf__n_neighbors", "clf__weights", "pca__n_components"),
-    "rf": ("clf__n_estimators", "clf__max_depth"),
-    "mlp": ("hidden", "dropout", "optimizer", "learning_rate", "epochs"),
-    "cnn": ("filters", "dense", "dropout", "optimizer", "learning_rate", "epochs"),
-}
 SEARCH_PARAMS = ("algo", "max_evals", "metric")
 CHAMPION_FIGURES = ("test_confusion_matrix.png", "test_misclassified.png", "training_curves.png")
 
@@ -80,7 +72,8 @@ def key_params(run: pd.Series) -> tuple[str, ...]:
     """The params the leaderboard shows for a run."""
     if run.get("tags.model_kind") == "search":
         return SEARCH_PARAMS
-    return KEY_PARAMS.get(run.get("tags.model_family"), ())
+    name = run.get("tags.model_family")
+    return models.FAMILIES[name].key_params if name in models.FAMILIES else ()
 
 
 def leaderboard(runs: pd.DataFrame) -> pd.DataFrame:
@@ -137,7 +130,7 @@ def champion() -> Champion | None:
     """The champion version and its figures, or None when there is none."""
     try:
         version = registry.resolve(registry.CHAMPION)
-    except LookupError:
+    except MnistMlopsError:
         return None
     source = version.tags.get("source_run_id", version.run_id)
     found = Champion(
@@ -160,14 +153,12 @@ def ui_url() -> str | None:
 
 def collect(experiment_names: list[str]) -> DashboardData:
     """Read everything the dashboard shows from the current tracking store."""
-    from mnist_mlops.jobs.registry import version_table
-
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # many small downloads
 
     ids = experiment_ids(experiment_names)
     runs = mlflow.search_runs(experiment_ids=list(ids.values())) if ids else pd.DataFrame()
     try:
-        versions = version_table()
+        versions = registry.version_table()
     except MlflowException:
         versions = pd.DataFrame()
     return DashboardData(sorted(ids), ui_url(), leaderboard(runs), searches(runs), champion(), versions)

@@ -5,11 +5,17 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from mnist_mlops import registry, tracking
+from mnist_mlops import tracking
 from mnist_mlops.config import JOB_FIELDS, BaselineConfig, PipelineConfig, TrainConfig, TuneConfig
 from mnist_mlops.jobs.baseline import run_baselines
 from mnist_mlops.jobs.train import run_training
 from mnist_mlops.jobs.tune import run_search
+
+
+def stage(name: str, metrics: dict, registered: str = "") -> dict:
+    """One row of the summary: a stage's validation and test accuracy and what the registry decided."""
+    return {"stage": name, "val_accuracy": metrics["val_accuracy"], "test_accuracy": metrics["test_accuracy"],
+            "registered": registered}  # fmt: skip
 
 
 def run_pipeline(config: PipelineConfig) -> pd.DataFrame:
@@ -19,40 +25,18 @@ def run_pipeline(config: PipelineConfig) -> pd.DataFrame:
     with tracking.run("pipeline", {"model_kind": "pipeline"}):
         tracking.log_params(asdict(config))
         baselines = run_baselines(BaselineConfig(model="all", **shared))
-        network = run_training(TrainConfig(arch=config.arch, epochs=config.epochs, quiet=config.quiet, **shared))
-        registered = registry.register_challenger(
-            tracking.log_serving_model(network.model_uri),
-            config.arch,
-            network.metrics["test_accuracy"],
-            network.metrics["val_accuracy"],
-            network.run_id,
+        network = run_training(
+            TrainConfig(arch=config.arch, epochs=config.epochs, register=True, quiet=config.quiet, **shared)
         )
         search = run_search(
             TuneConfig(family=config.tune_family, algo="tpe", max_evals=config.max_evals, quiet=config.quiet, **shared)
         )
-        stages = [
-            *(
-                {
-                    "stage": f"baseline {row.model}",
-                    "val_accuracy": row.val_accuracy,
-                    "test_accuracy": row.test_accuracy,
-                    "registered": "",
-                }
-                for row in baselines.itertuples()
-            ),
-            {
-                "stage": f"{config.arch} (default)",
-                "val_accuracy": network.metrics["val_accuracy"],
-                "test_accuracy": network.metrics["test_accuracy"],
-                "registered": registered.decision,
-            },
-            {
-                "stage": f"tuned {config.tune_family}",
-                "val_accuracy": search.metrics["val_accuracy"],
-                "test_accuracy": search.metrics["test_accuracy"],
-                "registered": search.promotion.decision,
-            },
-        ]
-        summary = pd.DataFrame(stages)
+        summary = pd.DataFrame(
+            [
+                *(stage(f"baseline {row['model']}", row) for row in baselines.to_dict("records")),
+                stage(f"{config.arch} (default)", network.metrics, network.promotion.decision),
+                stage(f"tuned {config.tune_family}", search.metrics, search.promotion.decision),
+            ]
+        )
         tracking.log_csv(summary.set_index("stage"), "pipeline.csv")
     return summary

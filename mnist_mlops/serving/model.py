@@ -4,6 +4,7 @@ input contract (see serving/inputs.py), answering each row with the digit and te
 import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -12,10 +13,14 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import Model
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
-from mnist_mlops.serving.inputs import InputError, to_rows
+from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.serving.inputs import IMAGE_PLACE, InputError, to_rows
+from mnist_mlops.tracking.models import SKLEARN_REQUIREMENTS, pinned
 
 CLASSIFIER = "classifier"  # the artifact: an MLflow sklearn or tensorflow (Keras) model
 CHUNK = 250  # rows per call of a network
+SERVING_REQUIREMENTS = (*SKLEARN_REQUIREMENTS, "tensorflow", "keras", "ai-edge-litert", "pillow")
+PACKAGE = Path(__file__).resolve().parents[1]  # mnist_mlops/, logged with the model as its code
 
 
 class DigitClassifier(mlflow.pyfunc.PythonModel):
@@ -73,3 +78,32 @@ def lite_forward(network) -> Callable[[np.ndarray], np.ndarray]:
             return np.concatenate([forward(rows[i : i + CHUNK]) for i in range(0, len(rows), CHUNK)])
 
     return probabilities
+
+
+def log_serving_model(classifier_uri: str) -> str:
+    """Log the serving wrapper (any input format, digit and probabilities out) around a logged
+    classifier, with this package's code, on the active run; return its URI for the registry."""
+    info = mlflow.pyfunc.log_model(
+        name="serving_model",
+        python_model=DigitClassifier(),
+        artifacts={CLASSIFIER: classifier_uri},
+        code_paths=[str(PACKAGE)],
+        pip_requirements=pinned(SERVING_REQUIREMENTS),
+    )
+    return info.model_uri
+
+
+def load_served(model_uri: str):
+    """Load a served model in this process, as `mlflow models serve` does; a clear error if it does not load."""
+    try:
+        return mlflow.pyfunc.load_model(model_uri)
+    except MlflowException as error:
+        raise MnistMlopsError(f"cannot load {model_uri}: {error.message}") from error
+
+
+def answer(model, request: pd.DataFrame) -> pd.DataFrame:
+    """A loaded served model's answer to a one-image request; a refused image is a clear error."""
+    try:
+        return model.predict(request)
+    except MlflowException as error:
+        raise MnistMlopsError(error.message.removeprefix(IMAGE_PLACE.format(0))) from error

@@ -71,7 +71,7 @@ def test_dashboard_shows_every_section_with_real_numbers(store_with_every_kind, 
     tuning = browser.find_element("id", "tuning")
     assert tuning.find_elements("css selector", "img[alt='tuning knn']")
     assert "search-knn-tpe" in tuning.text and "search-knn-random" in tuning.text
-    assert "promoted: no champion" in browser.find_element("id", "registry").text
+    assert "promoted: there was no champion" in browser.find_element("id", "registry").text
     images = browser.find_elements("tag name", "img")
     assert len(images) >= 5 and all(browser.execute_script("return arguments[0].naturalWidth", i) > 0 for i in images)
     assert errors_in_console(browser) == []

@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from mnist_mlops.jobs.baseline import BaselineConfig, pipeline_params, run_baselines
+from mnist_mlops import models
+from mnist_mlops.config import BaselineConfig
+from mnist_mlops.jobs.baseline import run_baselines
 
 SMALL = {"limit": 1000, "seed": 7, "experiment": "test-baselines"}
 
@@ -93,6 +95,6 @@ def test_single_model_run_logs_its_own_params(tracking_store):
     assert "params.clf__n_neighbors" not in runs
 
 
-def test_pipeline_params_use_sklearn_names():
+def test_hyperparameters_use_sklearn_names():
     config = BaselineConfig(n_estimators=10, max_depth=5)
-    assert pipeline_params(config, "rf") == {"clf__n_estimators": 10, "clf__max_depth": 5}
+    assert models.family("rf").hyperparameters(config) == {"clf__n_estimators": 10, "clf__max_depth": 5}

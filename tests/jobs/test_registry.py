@@ -38,14 +38,14 @@ def test_compare_by_alias_and_number(two_versions):
 
 
 def test_a_worse_version_is_not_promoted_unless_forced(two_versions):
-    promoted, decision = promote_version("2")
-    assert not promoted and "not promoted" in decision and "McNemar p=" in decision
+    promotion = promote_version("2")
+    assert not promotion.promoted and "not promoted" in promotion.decision and "McNemar p=" in promotion.decision
     client = mlflow.MlflowClient()
     assert str(client.get_model_version_by_alias(registry.MODEL_NAME, "champion").version) == "1"
     tags = client.get_model_version(registry.MODEL_NAME, "2").tags
     assert tags["compared_with_version"] == "1" and float(tags["test_accuracy_difference"]) < 0
-    promoted, decision = promote_version("2", force=True)
-    assert promoted and decision.endswith("; forced")
+    promotion = promote_version("2", force=True)
+    assert promotion.promoted and promotion.decision.endswith("; forced")
     assert str(client.get_model_version_by_alias(registry.MODEL_NAME, "champion").version) == "2"
 
 

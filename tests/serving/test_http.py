@@ -21,7 +21,6 @@ from mnist_mlops.config import TrainConfig, TuneConfig
 from mnist_mlops.jobs.registry import promote_version
 from mnist_mlops.jobs.train import run_training
 from mnist_mlops.jobs.tune import run_search
-from mnist_mlops.tracking import log_serving_model
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -115,16 +114,13 @@ def test_bad_requests_get_400_and_the_server_keeps_serving(sklearn_champion, mod
 
 
 def test_a_keras_champion_is_served_too(sklearn_champion, tracking_server, small_mnist, tmp_path, servers):
-    network = run_training(
-        TrainConfig(arch="mlp", hidden=(64,), epochs=2, limit=2000, quiet=True, augment=False, experiment="serving")
+    config = TrainConfig(
+        arch="mlp", hidden=(64,), epochs=2, limit=2000, quiet=True, augment=False, experiment="serving", register=True
     )
-    with mlflow.start_run(run_id=network.run_id):
-        serving_uri = log_serving_model(network.model_uri)
-    version = registry.register_challenger(
-        serving_uri, "mlp", network.metrics["test_accuracy"], network.metrics["val_accuracy"], network.run_id
-    ).version
-    promoted, decision = promote_version(version, force=True)
-    assert promoted and decision.startswith(f"version {version} promoted")
+    network = run_training(config)
+    version = network.promotion.version
+    promotion = promote_version(version, force=True)
+    assert promotion.promoted and promotion.decision.startswith("promoted")
     process, url = serve_champion(servers, dict(os.environ), tmp_path)
     try:
         rows = small_mnist.test.x[:100]

@@ -5,12 +5,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from mnist_mlops.models.networks import build_cnn, build_mlp
+from mnist_mlops.models.networks import cnn, mlp
 from mnist_mlops.serving.model import CHUNK, lite_forward
 
 NETWORKS = {
-    "cnn": lambda: build_cnn((8, 16), 3, "max", 32, "relu", 0.3, batch_norm=True, augment=True, seed=0),
-    "mlp": lambda: build_mlp((64, 32), "relu", 0.2, batch_norm=True, augment=True, seed=0),
+    "cnn": lambda: cnn((8, 16), 3, "max", 32, "relu", 0.3, batch_norm=True, augment=True, seed=0),
+    "mlp": lambda: mlp((64, 32), "relu", 0.2, batch_norm=True, augment=True, seed=0),
 }
 
 
