@@ -1,33 +1,23 @@
-"""The `mnist-mlops` command line: one subcommand per job."""
+"""The `mnist-mlops` command line: one subcommand per job, its options made from the job's config."""
 
 import logging
 import signal
 import sys
+import types
+import typing
+from dataclasses import fields
 
 import click
 
 from mnist_mlops.config import (
-    ACTIVATIONS,
-    ALGORITHMS,
-    ARCHITECTURES,
-    BACKENDS,
-    BASELINE_MODELS,
-    OPTIMIZERS,
-    POOLS,
-    SCHEDULES,
-    TUNABLE_FAMILIES,
     BaselineConfig,
     ExploreConfig,
     PipelineConfig,
     TrainConfig,
     TuneConfig,
+    choices_of,
 )
 from mnist_mlops.errors import MnistMlopsError
-
-DEFAULTS = BaselineConfig()
-TRAIN = TrainConfig()
-TUNE = TuneConfig()
-PIPELINE = PipelineConfig()
 
 
 class LayerSizes(click.ParamType):
@@ -45,6 +35,22 @@ class LayerSizes(click.ParamType):
         if not all(size > 0 for size in sizes):
             self.fail(f"{value!r}: every layer size must be a positive number", param, ctx)
         return sizes
+
+
+class Choices(click.Choice):
+    """A choice whose options are read when asked, so model families registered later are offered too."""
+
+    def __init__(self, spec):
+        super().__init__(())
+        self.spec = spec
+
+    @property
+    def choices(self):
+        return choices_of(self.spec)
+
+    @choices.setter
+    def choices(self, value):
+        pass  # click.Choice sets it on construction; ours come from the field
 
 
 class Cli(click.Group):
@@ -65,61 +71,58 @@ def exit_on_sigterm_or_sighup() -> None:
         signal.signal(signal.SIGHUP, lambda signum, frame: sys.exit(128 + signum))
 
 
-def empty_as_none(ctx, param, value):
-    """Read '' (how MLproject passes an unset option) as not given."""
+def falsy_as_none(ctx, param, value):
+    """Read 0 and '' (how MLproject passes an unset option) as not given."""
     return value or None
 
 
-def zero_as_none(ctx, param, value):
-    """Read 0 as 'no limit'."""
-    return value or None
+def click_type(spec, kind: type):
+    """The click type of a field: its choices, its range, or its plain type."""
+    meta = spec.metadata
+    if meta.get("choices") is not None:
+        return Choices(spec)
+    if kind is tuple:
+        return LayerSizes()
+    if kind is bool:
+        return click.BOOL
+    if kind in (int, float) and (meta["low"] is not None or meta["high"] is not None):
+        bounds = dict(min=meta["low"], max=meta["high"], min_open=meta["open_low"], max_open=meta["open_high"])
+        return (click.IntRange if kind is int else click.FloatRange)(**bounds)
+    return kind
 
 
-data_dir_option = click.option(
-    "--data-dir",
-    default="",
-    callback=empty_as_none,
-    show_default=False,
-    help="Folder with the four MNIST files [default: $MNIST_DATA_DIR, else the user cache].",
-)
+def field_type(spec) -> tuple[type, bool]:
+    """A field's value type (int for `int | None`, tuple for `tuple[int, ...]`) and whether None is allowed."""
+    args = typing.get_args(spec.type) if isinstance(spec.type, types.UnionType) else ()
+    kind = next((arg for arg in args if arg is not type(None)), spec.type)
+    return typing.get_origin(kind) or kind, type(None) in args
 
 
-def data_options(command):
-    """Add the data options every job shares."""
-    options = [
-        data_dir_option,
-        click.option(
-            "--limit",
-            type=click.IntRange(min=0),
-            default=0,
-            callback=zero_as_none,
-            help="Use a stratified subset of N training images for quick runs (0: all 60,000).",
-        ),
-        click.option(
-            "--val-fraction",
-            type=click.FloatRange(0, 1, min_open=True, max_open=True),
-            default=DEFAULTS.val_fraction,
-            show_default=True,
-            help="Share of the training images held out for validation.",
-        ),
-        click.option(
-            "--seed",
-            type=int,
-            default=DEFAULTS.seed,
-            show_default=True,
-            help="Seeds the split, the subset and the models.",
-        ),
-        click.option(
-            "--experiment",
-            envvar="MLFLOW_EXPERIMENT_NAME",
-            default=DEFAULTS.experiment,
-            show_default=True,
-            help="MLflow experiment to record runs in.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+def field_option(spec):
+    """The click option of one config field: --name, with the field's help, type, range and default.
+    An optional field (None) is unset on the command line as 0 (numbers) or an empty string."""
+    kind, optional = field_type(spec)
+    meta, name = spec.metadata, f"--{spec.name.replace('_', '-')}"
+    settings = dict(help=meta["help"], envvar=meta["envvar"])
+    if meta["flag"]:
+        return click.option(name, spec.name, is_flag=True, **settings)
+    if optional and kind is int:
+        return click.option(name, spec.name, type=click.IntRange(min=0), default=0, callback=falsy_as_none, **settings)
+    if optional:
+        return click.option(name, spec.name, default="", callback=falsy_as_none, show_default=False, **settings)
+    default = ",".join(map(str, spec.default)) if kind is tuple else spec.default
+    return click.option(name, spec.name, type=click_type(spec, kind), default=default, **settings)
+
+
+def config_options(config_class):
+    """Add an option for every field of a job config, in the order of its fields."""
+
+    def decorate(command):
+        for spec in reversed(fields(config_class)):
+            command = field_option(spec)(command)
+        return command
+
+    return decorate
 
 
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -134,217 +137,65 @@ def cli(verbose: bool) -> None:
     exit_on_sigterm_or_sighup()
 
 
+def table_text(table) -> str:
+    """A table as the commands print it: four decimals."""
+    return table.to_string(index=False, float_format=lambda value: f"{value:.4f}")
+
+
+def promotion_text(promotion) -> str:
+    """What the registry decided, as the commands print it."""
+    return f"version {promotion.version}: {promotion.decision}"
+
+
 @cli.command()
-@click.option(
-    "--model",
-    type=click.Choice((*BASELINE_MODELS, "all")),
-    default=DEFAULTS.model,
-    help="Baseline to fit; 'all' fits each as its own run and prints a comparison.",
-)
-@data_options
-@click.option(
-    "--C",
-    "C",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULTS.C,
-    help="logreg: inverse regularisation strength.",
-)
-@click.option("--max-iter", type=click.IntRange(min=1), default=DEFAULTS.max_iter, help="logreg: solver iterations.")
-@click.option("--k", type=click.IntRange(min=1), default=DEFAULTS.k, help="knn: neighbours that vote.")
-@click.option(
-    "--weights",
-    type=click.Choice(["uniform", "distance"]),
-    default=DEFAULTS.weights,
-    help="knn: how neighbours' votes are weighted.",
-)
-@click.option(
-    "--metric",
-    type=click.Choice(["euclidean", "manhattan", "cosine"]),
-    default=DEFAULTS.metric,
-    help="knn: distance between PCA-projected images.",
-)
-@click.option(
-    "--pca-components",
-    type=click.IntRange(min=1, max=784),
-    default=DEFAULTS.pca_components,
-    help="knn: PCA dimensions the neighbour search runs in.",
-)
-@click.option("--n-estimators", type=click.IntRange(min=1), default=DEFAULTS.n_estimators, help="rf: trees.")
-@click.option(
-    "--max-depth",
-    type=click.IntRange(min=0),
-    default=0,
-    callback=zero_as_none,
-    help="rf: depth limit (0: grow until leaves are pure).",
-)
+@config_options(BaselineConfig)
 def baseline(**options) -> None:
     """Fit scikit-learn baselines and track each as an MLflow run."""
     from mnist_mlops.jobs.baseline import run_baselines
 
-    table = run_baselines(BaselineConfig(**options))
-    click.echo(table.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
-
-
-def sizes_text(sizes: tuple[int, ...]) -> str:
-    """Write layer sizes as the command line takes them."""
-    return ",".join(map(str, sizes))
+    click.echo(table_text(run_baselines(BaselineConfig(**options))))
 
 
 @cli.command()
-@click.option("--arch", type=click.Choice(ARCHITECTURES), default=TRAIN.arch, help="Network family.")
-@click.option("--hidden", type=LayerSizes(), default=sizes_text(TRAIN.hidden), help="mlp: hidden layer sizes.")
-@click.option(
-    "--filters",
-    type=LayerSizes(),
-    default=sizes_text(TRAIN.filters),
-    help="cnn: filters of each conv block (a 'same' convolution, then pooling).",
-)
-@click.option(
-    "--kernel-size", type=click.IntRange(min=1, max=28), default=TRAIN.kernel_size, help="cnn: convolution kernel side."
-)
-@click.option("--pool", type=click.Choice(POOLS), default=TRAIN.pool, help="cnn: pooling after each block.")
-@click.option("--dense", type=click.IntRange(min=1), default=TRAIN.dense, help="cnn: units of the dense head.")
-@click.option("--activation", type=click.Choice(ACTIVATIONS), default=TRAIN.activation, help="Hidden activation.")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=TRAIN.dropout, help="Dropout rate.")
-@click.option(
-    "--batch-norm",
-    type=click.BOOL,
-    default=TRAIN.batch_norm,
-    help="Batch normalisation after each hidden layer and convolution (true/false).",
-)
-@click.option(
-    "--augment",
-    type=click.BOOL,
-    default=TRAIN.augment,
-    help="Random shifts (<= 3 px) and rotations (<= 10 degrees) while training (true/false).",
-)
-@click.option(
-    "--optimizer",
-    type=click.Choice(OPTIMIZERS),
-    default=TRAIN.optimizer,
-    help="adam, adamw, or sgd with Nesterov momentum 0.9.",
-)
-@click.option(
-    "--learning-rate",
-    type=click.FloatRange(min=0, min_open=True),
-    default=TRAIN.learning_rate,
-    help="Initial learning rate.",
-)
-@click.option("--weight-decay", type=click.FloatRange(min=0), default=TRAIN.weight_decay, help="adamw: weight decay.")
-@click.option(
-    "--schedule",
-    type=click.Choice(SCHEDULES),
-    default=TRAIN.schedule,
-    help="Learning rate: constant, cosine decay to zero, or halved when val_loss stalls (plateau).",
-)
-@click.option("--batch-size", type=click.IntRange(min=1), default=TRAIN.batch_size, help="Images per step.")
-@click.option("--epochs", type=click.IntRange(min=1), default=TRAIN.epochs, help="Most passes over the data.")
-@click.option(
-    "--patience",
-    type=click.IntRange(min=1),
-    default=TRAIN.patience,
-    help="Early stopping: epochs without a lower val_loss; the best weights are kept.",
-)
-@data_options
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@config_options(TrainConfig)
 def train(**options) -> None:
-    """Train a Keras MLP or CNN and track it as an MLflow run."""
+    """Train a Keras network and track it as an MLflow run; --register offers it as champion."""
     from mnist_mlops.jobs.train import run_training
 
-    metrics = run_training(TrainConfig(**options)).metrics
+    result = run_training(TrainConfig(**options))
+    metrics = result.metrics
     click.echo(" ".join(f"{name}={metrics[name]:.4f}" for name in ("val_accuracy", "test_accuracy", "fit_seconds")))
+    if result.promotion:
+        click.echo(promotion_text(result.promotion))
 
 
 @cli.command()
-@click.option("--family", type=click.Choice(TUNABLE_FAMILIES), default=TUNE.family, help="Model family to tune.")
-@click.option(
-    "--algo", type=click.Choice(ALGORITHMS), default=TUNE.algo, help="tpe (Tree-structured Parzen) or random."
-)
-@click.option(
-    "--max-evals",
-    type=click.IntRange(min=1),
-    default=TUNE.max_evals,
-    help="Trials in total, those of a resumed search included.",
-)
-@click.option(
-    "--timeout",
-    type=click.IntRange(min=0),
-    default=0,
-    callback=zero_as_none,
-    help="Seconds after which no new trial starts (0: no limit).",
-)
-@click.option(
-    "--metric",
-    default=TUNE.metric,
-    help="Validation metric to optimise: val_accuracy, val_f1_macro or val_log_loss (minimised).",
-)
-@click.option(
-    "--early-stop-rounds",
-    type=click.IntRange(min=0),
-    default=0,
-    callback=zero_as_none,
-    help="Stop after N trials without improvement (0: never).",
-)
-@click.option("--epochs", type=click.IntRange(min=1), default=TUNE.epochs, help="mlp/cnn: epochs per trial.")
-@click.option(
-    "--study",
-    default="",
-    callback=empty_as_none,
-    show_default=False,
-    help="Name of the search; an existing one is continued [default: FAMILY-ALGO].",
-)
-@click.option("--resume", is_flag=True, help="Continue the newest search of the study (e.g. after Ctrl-C).")
-@click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    default=TUNE.backend,
-    help="sequential: trials one by one in this process; spark: Hyperopt's SparkTrials (pip install -e '.[spark]').",
-)
-@click.option(
-    "--parallelism",
-    type=click.IntRange(min=1),
-    default=TUNE.parallelism,
-    help="Trials at once (more than 1 needs --backend spark).",
-)
-@click.option(
-    "--spark-master",
-    default="",
-    callback=empty_as_none,
-    show_default=False,
-    help="Spark master URL, e.g. spark://host:7077 [default: local[PARALLELISM]].",
-)
-@data_options
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@config_options(TuneConfig)
 def tune(**options) -> None:
     """Tune a model family with Hyperopt: one nested run per trial, the best registered as challenger."""
     from mnist_mlops.jobs.tune import run_search
 
     result = run_search(TuneConfig(**options))
     click.echo(f"best {options['metric']}={result.best_value:.4f} with {result.best_params}")
-    click.echo(
-        f"test_accuracy={result.metrics['test_accuracy']:.4f}; version {result.promotion.version}: "
-        f"{result.promotion.decision}"
-    )
+    click.echo(f"test_accuracy={result.metrics['test_accuracy']:.4f}; {promotion_text(result.promotion)}")
 
 
 @cli.command()
-@click.option("--arch", type=click.Choice(ARCHITECTURES), default=PIPELINE.arch, help="Network to train and register.")
-@click.option("--epochs", type=click.IntRange(min=1), default=PIPELINE.epochs, help="Epochs of that network.")
-@click.option(
-    "--tune-family",
-    type=click.Choice(TUNABLE_FAMILIES),
-    default=PIPELINE.tune_family,
-    help="Family of the short TPE search.",
-)
-@click.option("--max-evals", type=click.IntRange(min=1), default=PIPELINE.max_evals, help="Trials of that search.")
-@data_options
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@config_options(PipelineConfig)
 def pipeline(**options) -> None:
     """The main job: every baseline, the default network, a short TPE search, the champion registered."""
     from mnist_mlops.jobs.pipeline import run_pipeline
 
-    summary = run_pipeline(PipelineConfig(**options))
-    click.echo(summary.to_string(index=False, float_format=lambda value: f"{value:.4f}"))
+    click.echo(table_text(run_pipeline(PipelineConfig(**options))))
+
+
+@cli.command()
+@config_options(ExploreConfig)
+def explore(**options) -> None:
+    """Log figures of the data: class balance, samples, pixel histograms, mean digits, a PCA map."""
+    from mnist_mlops.jobs.explore import run_exploration
+
+    click.echo(f"run {run_exploration(ExploreConfig(**options))}")
 
 
 @cli.command()
@@ -364,6 +215,9 @@ def server(host: str, port: int, backend_store_uri: str, artifacts_destination: 
     code = serve(host, port, backend_store_uri, artifacts_destination, click.echo)
     if code:
         raise click.ClickException(f"mlflow server exited with code {code}")
+
+
+data_dir_option = field_option(next(spec for spec in fields(ExploreConfig) if spec.name == "data_dir"))
 
 
 @cli.group()
@@ -405,8 +259,7 @@ def registry_promote(version: str, force: bool, data_dir: str | None) -> None:
     """Make VERSION the champion if it is significantly better on test (McNemar, 5%)."""
     from mnist_mlops.jobs.registry import promote_version
 
-    _, decision = promote_version(version, force, data_dir)
-    click.echo(decision)
+    click.echo(promotion_text(promote_version(version, force, data_dir)))
 
 
 @cli.command()
@@ -423,15 +276,6 @@ def predict(images: tuple[str, ...], model_uri: str, as_json: bool) -> None:
     else:
         for row in results.itertuples():
             click.echo(f"{row.file}: {row.digit} ({max(row.probabilities):.3f})")
-
-
-@cli.command()
-@data_options
-def explore(**options) -> None:
-    """Log figures of the data: class balance, samples, pixel histograms, mean digits, a PCA map."""
-    from mnist_mlops.jobs.explore import run_exploration
-
-    click.echo(f"run {run_exploration(ExploreConfig(**options))}")
 
 
 @cli.command()

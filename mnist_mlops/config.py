@@ -1,110 +1,210 @@
-"""One config object per job, every field commented; the CLI builds them and runs log them.
+"""One config object per job, every field described once: its help, and the choices or range it
+must keep. Configs check themselves on construction, so a notebook gets the same one-line errors
+as the command line, whose options are made from these fields (cli.py). Runs log them whole.
 
 This module imports nothing heavy, so `mnist-mlops --help` starts fast.
 """
 
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import Field, asdict, dataclass, field, fields
+from types import SimpleNamespace
 
-BASELINE_MODELS = ("dummy", "logreg", "knn", "rf")
-ARCHITECTURES = ("mlp", "cnn")
-ACTIVATIONS = ("relu", "gelu", "elu", "selu", "swish", "tanh")
-POOLS = ("max", "avg")
-OPTIMIZERS = ("adam", "adamw", "sgd")
-SCHEDULES = ("constant", "cosine", "plateau")
+from mnist_mlops import models
+from mnist_mlops.errors import MnistMlopsError
 
-
-@dataclass(frozen=True)
-class JobConfig:
-    """The data and bookkeeping fields every job shares."""
-
-    seed: int = 42  # seeds the split, the subset, the models and any search
-    experiment: str = "mnist-mlops"  # MLflow experiment the runs are recorded in
-    data_dir: str | None = None  # folder of the MNIST files; None: $MNIST_DATA_DIR, else the user cache
-    limit: int | None = None  # stratified subset of the 60,000 training images for quick runs; None: all
-    val_fraction: float = 0.1  # share of the training images held out for validation: 54,000/6,000
-
-
-JOB_FIELDS = tuple(field.name for field in fields(JobConfig))
-
-
-@dataclass(frozen=True)
-class BaselineConfig(JobConfig):
-    """Everything a `mnist-mlops baseline` invocation depends on; logged as run params."""
-
-    model: str = "all"  # dummy, logreg, knn, rf, or all: each as its own run
-    C: float = 1.0  # logreg: inverse L2 regularisation strength
-    max_iter: int = 100  # logreg: lbfgs iterations
-    k: int = 4  # knn: neighbours that vote
-    weights: str = "distance"  # knn: 'uniform' votes, or 'distance' (closer neighbours count more)
-    metric: str = "euclidean"  # knn: distance between PCA-projected images
-    pca_components: int = 50  # knn: PCA dimensions the neighbour search runs in
-    n_estimators: int = 200  # rf: trees in the forest
-    max_depth: int | None = None  # rf: depth limit; None grows each tree until its leaves are pure
-
-
-@dataclass(frozen=True)
-class TrainConfig(JobConfig):
-    """Everything a `mnist-mlops train` invocation depends on; logged whole as run params."""
-
-    arch: str = "cnn"  # mlp or cnn
-    # Network shape.
-    hidden: tuple[int, ...] = (512, 256)  # mlp: units of each hidden Dense layer
-    filters: tuple[int, ...] = (32, 64, 128)  # cnn: filters of each conv block (convolution, then pooling)
-    kernel_size: int = 3  # cnn: side of each convolution kernel
-    pool: str = "max"  # cnn: 'max' or 'avg' pooling after each conv block
-    dense: int = 128  # cnn: units of the dense head
-    activation: str = "relu"  # activation of every hidden layer
-    dropout: float = 0.3  # dropout rate after each MLP layer and around the CNN head, in [0, 1)
-    batch_norm: bool = True  # batch normalisation after each hidden layer and convolution
-    augment: bool = True  # random shifts (<= 3 px) and rotations (<= 10 degrees) while training
-    # Optimisation.
-    optimizer: str = "adamw"  # adam, adamw (decoupled weight decay) or sgd (Nesterov momentum 0.9)
-    learning_rate: float = 2e-3  # initial learning rate
-    weight_decay: float = 1e-4  # adamw: decoupled weight decay
-    schedule: str = "cosine"  # constant, cosine (decay to zero over all epochs) or plateau (halve on stall)
-    batch_size: int = 128  # images per gradient step
-    epochs: int = 15  # most passes over the training split
-    patience: int = 5  # early stopping: epochs without a lower val_loss before stopping
-    quiet: bool = False  # no Keras progress bars (for scripts and logs)
-
-
-TUNABLE_FAMILIES = ("logreg", "knn", "rf", "mlp", "cnn")
 ALGORITHMS = ("tpe", "random")
 BACKENDS = ("sequential", "spark")
 # What every trial logs on the validation split; a search may optimise any of them.
 TUNE_METRICS = ("val_accuracy", "val_f1_macro", "val_log_loss")
 
 
+def option(
+    default,
+    help: str,
+    choices: tuple | Callable[[], tuple] | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    open_low: bool = False,
+    open_high: bool = False,
+    flag: bool = False,
+    envvar: str | None = None,
+) -> Field:
+    """A config field with its command-line help and what it accepts: choices (or a function that
+    lists them when asked, for model families registered later), or a range from low to high."""
+    meta = dict(help=help, choices=choices, low=low, high=high, open_low=open_low, open_high=open_high)
+    return field(default=default, metadata={**meta, "flag": flag, "envvar": envvar})
+
+
+def choices_of(spec: Field) -> tuple | None:
+    """The choices a field accepts now, or None when it takes any value of its type."""
+    choices = spec.metadata.get("choices")
+    return choices() if callable(choices) else choices
+
+
+def range_text(spec: Field) -> str:
+    """A field's range as click writes it, e.g. 0<x<1 or x>=1."""
+    meta = spec.metadata
+    low = "" if meta["low"] is None else f"{meta['low']}{'<' if meta['open_low'] else '<='}"
+    high = "" if meta["high"] is None else f"{'<' if meta['open_high'] else '<='}{meta['high']}"
+    if low and high:
+        return f"{low}x{high}"
+    return f"x{'>' if meta['open_low'] else '>='}{meta['low']}" if low else f"x{high}"
+
+
+def in_range(value: float, spec: Field) -> bool:
+    """Whether value keeps a field's range."""
+    meta = spec.metadata
+    above = meta["low"] is None or (value > meta["low"] if meta["open_low"] else value >= meta["low"])
+    below = meta["high"] is None or (value < meta["high"] if meta["open_high"] else value <= meta["high"])
+    return above and below
+
+
+def check_fields(config) -> None:
+    """Raise a one-line error naming the first field that is not one of its choices or out of its range."""
+    for spec in fields(config):
+        value, name = getattr(config, spec.name), f"--{spec.name.replace('_', '-')}"
+        choices = choices_of(spec)
+        if value is None or not spec.metadata:
+            continue
+        if choices is not None and value not in choices:
+            raise MnistMlopsError(f"{name} {value!r}: choose one of {', '.join(map(str, choices))}")
+        values = value if isinstance(value, tuple) else (value,)
+        if any(not isinstance(v, bool) and isinstance(v, int | float) and not in_range(v, spec) for v in values):
+            raise MnistMlopsError(f"{name} {value}: not in the range {range_text(spec)}")
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """The data and bookkeeping fields every job shares."""
+
+    seed: int = option(42, "Seeds the split, the subset, the models and any search.")
+    experiment: str = option("mnist-mlops", "MLflow experiment to record runs in.", envvar="MLFLOW_EXPERIMENT_NAME")
+    data_dir: str | None = option(
+        None, "Folder with the four MNIST files [default: $MNIST_DATA_DIR, else the user cache]."
+    )
+    limit: int | None = option(
+        None, "Use a stratified subset of N training images for quick runs (0: all 60,000).", low=1
+    )
+    val_fraction: float = option(
+        0.1, "Share of the training images held out for validation.", low=0, high=1, open_low=True, open_high=True
+    )
+
+    def __post_init__(self):
+        check_fields(self)
+
+
+JOB_FIELDS = tuple(spec.name for spec in fields(JobConfig))
+
+
+@dataclass(frozen=True)
+class BaselineConfig(JobConfig):
+    """Everything a `mnist-mlops baseline` invocation depends on; logged as run params."""
+
+    model: str = option(
+        "all",
+        "Baseline to fit; 'all' fits each as its own run and prints a comparison.",
+        choices=lambda: (*models.names("sklearn"), "all"),
+    )
+    C: float = option(1.0, "logreg: inverse regularisation strength.", low=0, open_low=True)
+    max_iter: int = option(100, "logreg: solver iterations.", low=1)
+    k: int = option(4, "knn: neighbours that vote.", low=1)
+    weights: str = option("distance", "knn: how neighbours' votes are weighted.", choices=("uniform", "distance"))
+    metric: str = option(
+        "euclidean", "knn: distance between PCA-projected images.", choices=("euclidean", "manhattan", "cosine")
+    )
+    pca_components: int = option(50, "knn: PCA dimensions the neighbour search runs in.", low=1, high=784)
+    n_estimators: int = option(200, "rf: trees.", low=1)
+    max_depth: int | None = option(None, "rf: depth limit (0: grow until leaves are pure).", low=1)
+
+
+@dataclass(frozen=True)
+class TrainConfig(JobConfig):
+    """Everything a `mnist-mlops train` invocation depends on; logged whole as run params."""
+
+    arch: str = option("cnn", "Network family.", choices=lambda: models.names("keras"))
+    # Network shape.
+    hidden: tuple[int, ...] = option((512, 256), "mlp: hidden layer sizes.", low=1)
+    filters: tuple[int, ...] = option(
+        (32, 64, 128), "cnn: filters of each conv block (a 'same' convolution, then pooling).", low=1
+    )
+    kernel_size: int = option(3, "cnn: convolution kernel side.", low=1, high=28)
+    pool: str = option("max", "cnn: pooling after each block.", choices=("max", "avg"))
+    dense: int = option(128, "cnn: units of the dense head.", low=1)
+    activation: str = option("relu", "Hidden activation.", choices=("relu", "gelu", "elu", "selu", "swish", "tanh"))
+    dropout: float = option(0.3, "Dropout rate.", low=0, high=1, open_high=True)
+    batch_norm: bool = option(True, "Batch normalisation after each hidden layer and convolution (true/false).")
+    augment: bool = option(True, "Random shifts (<= 3 px) and rotations (<= 10 degrees) while training (true/false).")
+    # Optimisation.
+    optimizer: str = option(
+        "adamw", "adam, adamw, or sgd with Nesterov momentum 0.9.", choices=("adam", "adamw", "sgd")
+    )
+    learning_rate: float = option(2e-3, "Initial learning rate.", low=0, open_low=True)
+    weight_decay: float = option(1e-4, "adamw: weight decay.", low=0)
+    schedule: str = option(
+        "cosine",
+        "Learning rate: constant, cosine decay to zero, or halved when val_loss stalls (plateau).",
+        choices=("constant", "cosine", "plateau"),
+    )
+    batch_size: int = option(128, "Images per step.", low=1)
+    epochs: int = option(15, "Most passes over the data.", low=1)
+    patience: int = option(5, "Early stopping: epochs without a lower val_loss; the best weights are kept.", low=1)
+    register: bool = option(
+        False, "Register the model in mnist-digits; the promotion rule decides if it becomes @champion.", flag=True
+    )
+    quiet: bool = option(False, "No progress bars.", flag=True)
+
+
 @dataclass(frozen=True)
 class TuneConfig(JobConfig):
     """Everything a `mnist-mlops tune` invocation depends on; logged whole on the parent run."""
 
-    family: str = "knn"  # logreg, knn, rf, mlp or cnn
-    algo: str = "tpe"  # tpe (Tree-structured Parzen Estimators) or random search
-    max_evals: int = 12  # trials in total, those of a resumed search included
-    timeout: int | None = None  # seconds after which no new trial starts; None: no limit
-    metric: str = "val_accuracy"  # validation metric to optimise; *_loss is minimised, the rest maximised
-    early_stop_rounds: int | None = None  # stop after this many trials without improvement; None: never
-    epochs: int = 3  # networks: epochs each trial trains for (the budget per trial)
-    study: str | None = None  # the search's name; an existing one is continued. None: {family}-{algo}
-    resume: bool = False  # continue the newest search of the study; an error if there is none
-    backend: str = "sequential"  # sequential: trials one by one in this process; spark: Hyperopt's SparkTrials
-    parallelism: int = 1  # trials at once; more than one needs the spark backend
-    spark_master: str | None = None  # spark: the master URL (spark://host:7077, ...); None: local[parallelism]
-    quiet: bool = False  # no progress bar
+    family: str = option("knn", "Model family to tune.", choices=lambda: models.names(tunable=True))
+    algo: str = option("tpe", "tpe (Tree-structured Parzen) or random.", choices=ALGORITHMS)
+    max_evals: int = option(12, "Trials in total, those of a resumed search included.", low=1)
+    timeout: int | None = option(None, "Seconds after which no new trial starts (0: no limit).", low=1)
+    metric: str = option(
+        "val_accuracy", "Validation metric to optimise: val_accuracy, val_f1_macro or val_log_loss (minimised)."
+    )
+    early_stop_rounds: int | None = option(None, "Stop after N trials without improvement (0: never).", low=1)
+    epochs: int = option(3, "mlp/cnn: epochs per trial.", low=1)
+    study: str | None = option(None, "Name of the search; an existing one is continued [default: FAMILY-ALGO].")
+    resume: bool = option(False, "Continue the newest search of the study (e.g. after Ctrl-C).", flag=True)
+    backend: str = option(
+        "sequential",
+        "sequential: trials one by one in this process; spark: Hyperopt's SparkTrials (pip install -e '.[spark]').",
+        choices=BACKENDS,
+    )
+    parallelism: int = option(1, "Trials at once (more than 1 needs --backend spark).", low=1)
+    spark_master: str | None = option(None, "Spark master URL, e.g. spark://host:7077 [default: local[PARALLELISM]].")
+    quiet: bool = option(False, "No progress bar.", flag=True)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.metric.startswith("test_"):
+            raise MnistMlopsError(f"--metric {self.metric}: a search selects by validation metrics, never by test")
+        if self.metric not in TUNE_METRICS:
+            trials_log = ", ".join(TUNE_METRICS)
+            raise MnistMlopsError(f"--metric {self.metric}: {self.family} trials log {trials_log}; choose one of them")
+        if self.backend == "sequential" and (self.parallelism > 1 or self.spark_master):
+            raise MnistMlopsError("--parallelism above 1 and --spark-master need --backend spark")
 
 
 @dataclass(frozen=True)
 class PipelineConfig(JobConfig):
     """The main job: every baseline, the default network, a short search, the champion registered."""
 
-    arch: str = "cnn"  # network trained with its default config and registered
-    epochs: int = 15  # epochs of that network
-    tune_family: str = "knn"  # family of the short search
-    max_evals: int = 12  # trials of the short search (TPE)
-    quiet: bool = False  # no progress bars
+    arch: str = option("cnn", "Network to train and register.", choices=lambda: models.names("keras"))
+    epochs: int = option(15, "Epochs of that network.", low=1)
+    tune_family: str = option("knn", "Family of the short TPE search.", choices=lambda: models.names(tunable=True))
+    max_evals: int = option(12, "Trials of that search.", low=1)
+    quiet: bool = option(False, "No progress bars.", flag=True)
 
 
 @dataclass(frozen=True)
 class ExploreConfig(JobConfig):
     """Everything a `mnist-mlops explore` invocation depends on: the shared fields alone."""
+
+
+def job_defaults(**changes) -> SimpleNamespace:
+    """Every model hyperparameter as `baseline` and `train` set it with no options, with changes."""
+    return SimpleNamespace(**{**asdict(BaselineConfig()), **asdict(TrainConfig()), **changes})
