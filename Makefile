@@ -21,6 +21,7 @@ lint: $(INSTALLED)
 
 bench: $(INSTALLED)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.baselines
+	$(BIN)/python -m bench.training
 	$(BIN)/python -m bench.networks
 	$(BIN)/python -m bench.tuning
 	$(BIN)/python -m bench.tuned_cnn

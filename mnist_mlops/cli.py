@@ -3,8 +3,6 @@
 import logging
 import signal
 import sys
-import types
-import typing
 from dataclasses import fields
 
 import click
@@ -15,42 +13,9 @@ from mnist_mlops.config import (
     PipelineConfig,
     TrainConfig,
     TuneConfig,
-    choices_of,
 )
 from mnist_mlops.errors import MnistMlopsError
-
-
-class LayerSizes(click.ParamType):
-    """A comma-separated list of positive integers, such as 256,128."""
-
-    name = "SIZES"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, tuple):
-            return value
-        try:
-            sizes = tuple(int(part) for part in str(value).split(","))
-        except ValueError:
-            self.fail(f"{value!r} is not a comma-separated list of whole numbers, e.g. 256,128", param, ctx)
-        if not all(size > 0 for size in sizes):
-            self.fail(f"{value!r}: every layer size must be a positive number", param, ctx)
-        return sizes
-
-
-class Choices(click.Choice):
-    """A choice whose options are read when asked, so model families registered later are offered too."""
-
-    def __init__(self, spec):
-        super().__init__(())
-        self.spec = spec
-
-    @property
-    def choices(self):
-        return choices_of(self.spec)
-
-    @choices.setter
-    def choices(self, value):
-        pass  # click.Choice sets it on construction; ours come from the field
+from mnist_mlops.options import config_options, field_option
 
 
 class Cli(click.Group):
@@ -69,60 +34,6 @@ def exit_on_sigterm_or_sighup() -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:
         signal.signal(signal.SIGHUP, lambda signum, frame: sys.exit(128 + signum))
-
-
-def falsy_as_none(ctx, param, value):
-    """Read 0 and '' (how MLproject passes an unset option) as not given."""
-    return value or None
-
-
-def click_type(spec, kind: type):
-    """The click type of a field: its choices, its range, or its plain type."""
-    meta = spec.metadata
-    if meta.get("choices") is not None:
-        return Choices(spec)
-    if kind is tuple:
-        return LayerSizes()
-    if kind is bool:
-        return click.BOOL
-    if kind in (int, float) and (meta["low"] is not None or meta["high"] is not None):
-        bounds = dict(min=meta["low"], max=meta["high"], min_open=meta["open_low"], max_open=meta["open_high"])
-        return (click.IntRange if kind is int else click.FloatRange)(**bounds)
-    return kind
-
-
-def field_type(spec) -> tuple[type, bool]:
-    """A field's value type (int for `int | None`, tuple for `tuple[int, ...]`) and whether None is allowed."""
-    args = typing.get_args(spec.type) if isinstance(spec.type, types.UnionType) else ()
-    kind = next((arg for arg in args if arg is not type(None)), spec.type)
-    return typing.get_origin(kind) or kind, type(None) in args
-
-
-def field_option(spec):
-    """The click option of one config field: --name, with the field's help, type, range and default.
-    An optional field (None) is unset on the command line as 0 (numbers) or an empty string."""
-    kind, optional = field_type(spec)
-    meta, name = spec.metadata, f"--{spec.name.replace('_', '-')}"
-    settings = dict(help=meta["help"], envvar=meta["envvar"])
-    if meta["flag"]:
-        return click.option(name, spec.name, is_flag=True, **settings)
-    if optional and kind is int:
-        return click.option(name, spec.name, type=click.IntRange(min=0), default=0, callback=falsy_as_none, **settings)
-    if optional:
-        return click.option(name, spec.name, default="", callback=falsy_as_none, show_default=False, **settings)
-    default = ",".join(map(str, spec.default)) if kind is tuple else spec.default
-    return click.option(name, spec.name, type=click_type(spec, kind), default=default, **settings)
-
-
-def config_options(config_class):
-    """Add an option for every field of a job config, in the order of its fields."""
-
-    def decorate(command):
-        for spec in reversed(fields(config_class)):
-            command = field_option(spec)(command)
-        return command
-
-    return decorate
 
 
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -159,7 +70,9 @@ def baseline(**options) -> None:
 @cli.command()
 @config_options(TrainConfig)
 def train(**options) -> None:
-    """Train a Keras network and track it as an MLflow run; --register offers it as champion."""
+    """Train a Keras network and track it as an MLflow run; --register offers it as champion.
+
+    Training options left unset take the architecture's recipe, logged with the run."""
     from mnist_mlops.jobs.train import run_training
 
     result = run_training(TrainConfig(**options))
@@ -178,6 +91,8 @@ def tune(**options) -> None:
     result = run_search(TuneConfig(**options))
     click.echo(f"best {options['metric']}={result.best_value:.4f} with {result.best_params}")
     click.echo(f"test_accuracy={result.metrics['test_accuracy']:.4f}; {promotion_text(result.promotion)}")
+    if result.ensemble:
+        click.echo(f"ensemble of the {options['ensemble']} best: {promotion_text(result.ensemble)}")
 
 
 @cli.command()

@@ -121,8 +121,8 @@ class BaselineConfig(JobConfig):
 class TrainConfig(JobConfig):
     """Everything a `mnist-mlops train` invocation depends on; logged whole as run params."""
 
-    arch: str = option("cnn", "Network family.", choices=lambda: models.names("keras"))
-    # Network shape.
+    arch: str = option("cnn", "Network architecture.", choices=lambda: models.names("keras"))
+    # Shape of the configurable architectures (mlp, cnn).
     hidden: tuple[int, ...] = option((512, 256), "mlp: hidden layer sizes.", low=1)
     filters: tuple[int, ...] = option(
         (32, 64, 128), "cnn: filters of each conv block (a 'same' convolution, then pooling).", low=1
@@ -130,24 +130,44 @@ class TrainConfig(JobConfig):
     kernel_size: int = option(3, "cnn: convolution kernel side.", low=1, high=28)
     pool: str = option("max", "cnn: pooling after each block.", choices=("max", "avg"))
     dense: int = option(128, "cnn: units of the dense head.", low=1)
-    activation: str = option("relu", "Hidden activation.", choices=("relu", "gelu", "elu", "selu", "swish", "tanh"))
-    dropout: float = option(0.3, "Dropout rate.", low=0, high=1, open_high=True)
-    batch_norm: bool = option(True, "Batch normalisation after each hidden layer and convolution (true/false).")
-    augment: bool = option(True, "Random shifts (<= 3 px) and rotations (<= 10 degrees) while training (true/false).")
-    # Optimisation.
-    optimizer: str = option(
-        "adamw", "adam, adamw, or sgd with Nesterov momentum 0.9.", choices=("adam", "adamw", "sgd")
+    activation: str = option(
+        "relu", "mlp, cnn: hidden activation.", choices=("relu", "gelu", "elu", "selu", "swish", "tanh")
     )
-    learning_rate: float = option(2e-3, "Initial learning rate.", low=0, open_low=True)
-    weight_decay: float = option(1e-4, "adamw: weight decay.", low=0)
-    schedule: str = option(
-        "cosine",
-        "Learning rate: constant, cosine decay to zero, or halved when val_loss stalls (plateau).",
-        choices=("constant", "cosine", "plateau"),
+    dropout: float = option(0.3, "mlp, cnn: dropout rate.", low=0, high=1, open_high=True)
+    batch_norm: bool = option(
+        True, "mlp, cnn: batch normalisation after each hidden layer and convolution (true/false)."
     )
-    batch_size: int = option(128, "Images per step.", low=1)
-    epochs: int = option(15, "Most passes over the data.", low=1)
-    patience: int = option(5, "Early stopping: epochs without a lower val_loss; the best weights are kept.", low=1)
+    # Training: unset (None; empty or 0 on the command line) takes the architecture's recipe.
+    optimizer: str | None = option(
+        None, "adam, adamw, or sgd with Nesterov momentum 0.9.", choices=("adam", "adamw", "sgd")
+    )
+    learning_rate: float | None = option(None, "Initial learning rate (one-cycle: the peak).", low=0, open_low=True)
+    weight_decay: float | None = option(None, "adamw: weight decay.", low=0)
+    schedule: str | None = option(
+        None,
+        "Learning rate: constant, cosine decay to zero, onecycle (a rise over the first quarter, then a "
+        "cosine fall to near zero), or halved when val_loss stalls (plateau).",
+        choices=("constant", "cosine", "onecycle", "plateau"),
+    )
+    batch_size: int | None = option(None, "Images per step (0: the architecture's recipe).", low=1)
+    epochs: int | None = option(None, "Most passes over the data (0: the architecture's recipe).", low=1)
+    patience: int | None = option(
+        None, "Early stopping: epochs without a lower val_loss; the best weights are kept (0: the recipe's).", low=1
+    )
+    augment: bool | None = option(
+        None,
+        "Random rotations (<= 10 degrees), zooms (<= 10%) and shifts (<= 3 px) of the training images (true/false).",
+    )
+    label_smoothing: float | None = option(
+        None, "Share of each label spread over the other digits.", low=0, high=1, open_high=True
+    )
+    target_accuracy: float | None = option(
+        None,
+        "Stop after the first epoch whose validation accuracy reaches this (never the test set).",
+        low=0,
+        high=1,
+        open_low=True,
+    )
     register: bool = option(
         False, "Register the model in mnist-digits; the promotion rule decides if it becomes @champion.", flag=True
     )
@@ -160,13 +180,25 @@ class TuneConfig(JobConfig):
 
     family: str = option("knn", "Model family to tune.", choices=lambda: models.names(tunable=True))
     algo: str = option("tpe", "tpe (Tree-structured Parzen) or random.", choices=ALGORITHMS)
-    max_evals: int = option(12, "Trials in total, those of a resumed search included.", low=1)
+    max_evals: int = option(12, "Trials in total, those of a resumed search included; trial 1 is the default.", low=1)
+    startup_trials: int | None = option(
+        None, "tpe: random trials before TPE models the results (0: a quarter of --max-evals, at least 3).", low=1
+    )
     timeout: int | None = option(None, "Seconds after which no new trial starts (0: no limit).", low=1)
     metric: str = option(
         "val_accuracy", "Validation metric to optimise: val_accuracy, val_f1_macro or val_log_loss (minimised)."
     )
     early_stop_rounds: int | None = option(None, "Stop after N trials without improvement (0: never).", low=1)
-    epochs: int = option(3, "mlp/cnn: epochs per trial.", low=1)
+    epochs: int = option(3, "Networks: epochs per trial.", low=1)
+    prune: bool = option(
+        True,
+        "Networks: stop a trial after an epoch (from the second) whose validation accuracy is below the "
+        "median of the other trials' at that epoch.",
+        flag=True,
+    )
+    ensemble: int | None = option(
+        None, "Also register a model averaging the probabilities of the N best trials (0: none).", low=2
+    )
     study: str | None = option(None, "Name of the search; an existing one is continued [default: FAMILY-ALGO].")
     resume: bool = option(False, "Continue the newest search of the study (e.g. after Ctrl-C).", flag=True)
     backend: str = option(
@@ -194,7 +226,7 @@ class PipelineConfig(JobConfig):
     """The main job: every baseline, the default network, a short search, the champion registered."""
 
     arch: str = option("cnn", "Network to train and register.", choices=lambda: models.names("keras"))
-    epochs: int = option(15, "Epochs of that network.", low=1)
+    epochs: int | None = option(None, "Epochs of that network (0: its recipe's).", low=1)
     tune_family: str = option("knn", "Family of the short TPE search.", choices=lambda: models.names(tunable=True))
     max_evals: int = option(12, "Trials of that search.", low=1)
     quiet: bool = option(False, "No progress bars.", flag=True)

@@ -20,12 +20,12 @@ COMMANDS = {"baseline": BaselineConfig, "train": TrainConfig, "tune": TuneConfig
         (BaselineConfig, {"C": 0.0}, "--C 0.0: not in the range x>0"),
         (BaselineConfig, {"val_fraction": 1.5}, "--val-fraction 1.5: not in the range 0<x<1"),
         (BaselineConfig, {"limit": -3}, "--limit -3: not in the range x>=1"),
-        (TrainConfig, {"arch": "rnn"}, "--arch 'rnn': choose one of mlp, cnn"),
+        (TrainConfig, {"arch": "rnn"}, "--arch 'rnn': choose one of mlp, cnn, fast, lenet5, deep, resnet"),
         (TrainConfig, {"hidden": (64, 0)}, "--hidden (64, 0): not in the range x>=1"),
         (TrainConfig, {"dropout": 1.0}, "--dropout 1.0: not in the range 0<=x<1"),
         (TuneConfig, {"metric": "test_accuracy"}, "selects by validation metrics, never by test"),
         (TuneConfig, {"parallelism": 2}, "--parallelism above 1 and --spark-master need --backend spark"),
-        (PipelineConfig, {"tune_family": "dummy"}, "--tune-family 'dummy': choose one of logreg, knn, rf, mlp, cnn"),
+        (PipelineConfig, {"tune_family": "dummy"}, "--tune-family 'dummy': choose one of logreg, knn, rf, mlp"),
     ],
 )
 def test_a_bad_value_is_a_one_line_error_on_construction(config, changes, message):

@@ -48,7 +48,7 @@ def evaluate(fitted: Fitted, data: Mnist, title: str, seed: int) -> Report:
     probabilities, timings = score_splits(fitted, data.splits())
     report = classification_report(probabilities, title)
     y_test, proba_test = probabilities["test"]
-    report.metrics.update(timings)
+    report.metrics.update(timings, **fitted.classifier.size())
     report.figures["test_misclassified.png"] = misclassified_figure(data.test.x, y_test, proba_test)
     report.figures["test_predictions.png"] = predictions_figure(data.test.x, y_test, proba_test, seed)
     classifier = fitted.classifier

@@ -29,9 +29,10 @@ def run_training(config: TrainConfig) -> TrainResult:
     family = models.family(config.arch)
     tracking.use_tracking(config.experiment)
     with tracking.run(config.arch, {"model_family": config.arch, "model_kind": family.kind}) as run_id:
-        tracking.log_params(asdict(config))
+        params = family.hyperparameters(config)  # the config, with the architecture's recipe where it is unset
+        tracking.log_params({**asdict(config), **params})
         tracking.log_datasets(data)
-        fitted = fit(family, family.hyperparameters(config), data, config.seed, on_epoch_end=tracking.log_epoch)
+        fitted = fit(family, params, data, config.seed, on_epoch_end=tracking.log_epoch)
         report = evaluate(fitted, data, config.arch, config.seed)
         # Like MLflow's Keras autologging: the kept model's figures are the step after the last epoch.
         tracking.log_report(report, step=fitted.epochs_run + 1)

@@ -27,6 +27,14 @@ class PipelineClassifier:
             raise ValueError(f"the training split lacks some digits: classes are {list(self.estimator.classes_)}")
         return self
 
+    def params(self) -> dict:
+        """Every set_params() name of the pipeline with its value."""
+        return self.estimator.get_params()
+
+    def size(self) -> dict[str, float]:
+        """No size metrics: a pipeline's size is not comparable across kinds."""
+        return {}
+
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Return the (n, 10) class probabilities."""
         return self.estimator.predict_proba(x)

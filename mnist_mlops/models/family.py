@@ -27,10 +27,17 @@ class Classifier(Protocol):
     best_epoch: int | None  # the 1-based epoch whose weights were kept; None for one-go fits
 
     def fit(self, train: Split, val: Split, on_epoch_end: Callable[[int, dict], None]) -> "Classifier":
-        """Fit on train; val may steer early stopping, and on_epoch_end(epoch, logs) sees each epoch."""
+        """Fit on train; val may steer early stopping; on_epoch_end(epoch, logs) sees each epoch and
+        stops the training after it by returning True."""
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Return the (n, 10) class probabilities of flat 784-pixel rows."""
+
+    def params(self) -> dict:
+        """Every hyperparameter it was built with, by the names a search space uses."""
+
+    def size(self) -> dict[str, float]:
+        """Size metrics worth logging (a network's parameters and MFLOPs per image), or none."""
 
 
 @dataclass
@@ -43,10 +50,14 @@ class Family:
     fields: dict[str, str] = field(default_factory=dict)  # job-config field -> hyperparameter it sets
     space: dict = field(default_factory=dict)  # what a search explores (tuning/spaces.py format)
     key_params: tuple[str, ...] = ()  # the params the dashboard's leaderboard shows
+    recipe: dict = field(default_factory=dict)  # field -> value where a config leaves the field unset (None)
 
     def hyperparameters(self, config) -> dict:
-        """The hyperparameters a job config sets, e.g. {'clf__C': 1.0} from config.C."""
-        return {param: getattr(config, name) for name, param in self.fields.items()}
+        """The hyperparameters a job config sets, e.g. {'clf__C': 1.0} from config.C; a field the
+        config leaves unset (None) takes the family's recipe, if it has one."""
+        values = {name: getattr(config, name) for name in self.fields}
+        values = {name: self.recipe.get(name) if value is None else value for name, value in values.items()}
+        return {self.fields[name]: value for name, value in values.items()}
 
     @property
     def tunable(self) -> bool:

@@ -10,7 +10,7 @@ from mnist_mlops.errors import MnistMlopsError
 
 def test_every_built_in_family_is_registered_with_its_kind():
     assert models.names("sklearn") == ("dummy", "logreg", "knn", "rf")
-    assert models.names("keras") == ("mlp", "cnn")
+    assert models.names("keras") == ("mlp", "cnn", "fast", "lenet5", "deep", "resnet")
     assert models.family("knn").hyperparameters(job_defaults())["pca__n_components"] == 50
 
 

@@ -1,0 +1,148 @@
+"""Network training on full MNIST: every architecture's size, seconds per epoch, test accuracy
+after its recipe's epochs and peak memory; the fast network's time to 99% test accuracy; the
+default CNN's seconds per epoch before and after the training-loop change, in the same run; and
+the best single model, chosen on validation.
+
+Run with `python -m bench.training [cnn] [fast] [zoo]` (all three: about 45 minutes on 2 cores; the
+figures of a part not named are kept from the last run). Each training runs untracked in a
+fresh process (`python -m bench.training --one ARCH SEED [EPOCHS]`), so its peak memory is its
+own. The test set is scored after every epoch only to report the time to 99%; nothing is chosen
+by it. The "before" CNN epoch runs the package as it was at BEFORE (git archive), one epoch.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench.common import REPO, RESULTS, write_report
+
+BEFORE = "d45c2a6"  # the last commit with the old training loop (Keras augmentation layers, no tf.data)
+SEEDS = (1, 2, 3, 4, 5)
+CANDIDATES = ("deep", "resnet")  # the best single model is the one of these with the best validation accuracy
+
+
+def one(arch: str, seed: int, epochs: int | None) -> dict:
+    """Train one network untracked, scoring val and test after each epoch; return its figures."""
+    import resource
+
+    from mnist_mlops import models
+    from mnist_mlops.config import TrainConfig
+    from mnist_mlops.data import load_mnist
+
+    data = load_mnist(seed=seed)
+    family = models.family(arch)
+    params = family.hyperparameters(TrainConfig(arch=arch, epochs=epochs, seed=seed, quiet=True))
+    classifier = family.build(params, seed)
+    curve, marks = [], {"last": time.perf_counter(), "training": 0.0}
+
+    def after_epoch(epoch: int, logs: dict) -> None:
+        marks["training"] += time.perf_counter() - marks["last"]
+        test = float((classifier.predict_proba(data.test.x).argmax(axis=1) == data.test.y).mean())
+        curve.append({"epoch": epoch + 1, "training_seconds": round(marks["training"], 2),
+                      "val_accuracy": round(logs["val_accuracy"], 4), "test_accuracy": round(test, 4)})  # fmt: skip
+        marks["last"] = time.perf_counter()
+
+    marks["last"] = time.perf_counter()
+    classifier.fit(data.train, data.val, after_epoch)
+    kept = float((classifier.predict_proba(data.test.x).argmax(axis=1) == data.test.y).mean())
+    return {
+        "arch": arch,
+        "seed": seed,
+        "recipe": {key: value for key, value in params.items() if key not in ("quiet",)},
+        **classifier.size(),
+        "epochs_run": len(curve),
+        "best_epoch": classifier.best_epoch,
+        "seconds_per_epoch": round(marks["training"] / len(curve), 2),
+        "training_seconds": round(marks["training"], 1),
+        "val_accuracy": max(point["val_accuracy"] for point in curve),
+        "test_accuracy": round(kept, 4),  # the kept (best val_loss) weights
+        "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+        "per_epoch": curve,
+    }
+
+
+def in_process(arch: str, seed: int = 1, epochs: int | None = None) -> dict:
+    """Run one() in a fresh Python process."""
+    command = [sys.executable, "-m", "bench.training", "--one", arch, str(seed), str(epochs or 0)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    output = subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.splitlines()[-1])
+
+
+def before_cnn_epoch() -> dict:
+    """Seconds of one epoch of the default CNN with the package as it was at BEFORE."""
+    program = (
+        "import time, json; from mnist_mlops.config import TrainConfig; from mnist_mlops.data import load_mnist;"
+        "from mnist_mlops.train.candidates import fit_network;"
+        "data = load_mnist(seed=1); start = time.perf_counter();"
+        "fitted = fit_network(TrainConfig(arch='cnn', epochs=1, seed=1, quiet=True), data, lambda e, l: None);"
+        "print(json.dumps({'seconds_per_epoch': round(fitted.fit_seconds, 2)}))"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        archive = subprocess.run(["git", "archive", BEFORE, "mnist_mlops"], cwd=REPO, check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)
+        env = {**os.environ, "PYTHONPATH": folder}
+        output = subprocess.run(  # in the archive's folder: the working tree's package must not shadow it
+            [sys.executable, "-c", program], cwd=folder, env=env, check=True, capture_output=True, text=True
+        )
+    return json.loads(output.stdout.splitlines()[-1])
+
+
+def measure(part: str) -> dict:
+    """One part of the benchmark: the zoo, the fast network over seeds, or the CNN before and after."""
+    from mnist_mlops import models
+
+    if part == "zoo":
+        return {arch: in_process(arch) for arch in models.names("keras")}
+    if part == "fast":
+        runs = [in_process("fast", seed) for seed in SEEDS]
+        to_99 = [next((p["training_seconds"] for p in run["per_epoch"] if p["test_accuracy"] >= 0.99), None)
+                 for run in runs]  # fmt: skip
+        reached = [seconds for seconds in to_99 if seconds is not None]
+        return {"seconds_to_99_test_per_seed": to_99, "test_accuracy_per_seed": [run["test_accuracy"] for run in runs],
+                "median_seconds_to_99_test": statistics.median(reached) if len(reached) == len(SEEDS) else None,
+                "range": [min(reached), max(reached)] if reached else None}  # fmt: skip
+    before, after = before_cnn_epoch()["seconds_per_epoch"], in_process("cnn", epochs=1)["seconds_per_epoch"]
+    return {"before": before, "after": after, "speed_up": round(before / after, 2)}
+
+
+def goals(figures: dict) -> list:
+    """The issue's goals, for the parts measured so far."""
+    found = []
+    if "fast" in figures:
+        median = figures["fast"]["median_seconds_to_99_test"]
+        found.append(("fast: median seconds of training to 99% test (5 seeds)", median or 999, "<=", 10))
+    if "cnn" in figures:
+        found.append(("default CNN seconds per epoch (new loop)", figures["cnn"]["after"], "<=", 15))
+        found.append(("default CNN speed-up, old loop / new loop, same run", figures["cnn"]["speed_up"], ">=", 2.3))
+    if "zoo" in figures:
+        best = max(CANDIDATES, key=lambda arch: figures["zoo"][arch]["val_accuracy"])  # chosen on validation
+        run = figures["zoo"][best]
+        found.append(
+            (f"best single model ({best}, chosen on validation): test accuracy", run["test_accuracy"], ">=", 0.9965)
+        )
+        found.append(
+            (f"best single model ({best}): minutes of training", round(run["training_seconds"] / 60, 1), "<=", 15)
+        )
+    return found
+
+
+def main(parts: list[str]) -> None:
+    """Measure the parts named (zoo, fast, cnn), keep the figures of the others, write results/training.md."""
+    previous = RESULTS / "training.json"
+    figures = json.loads(previous.read_text())["figures"] if previous.exists() else {}
+    for part in parts:
+        figures[part] = measure(part)
+        write_report("training", figures, goals(figures))  # after every part: a later failure keeps it
+    print(write_report("training", figures, goals(figures)).read_text())
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--one"]:
+        print(json.dumps(one(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) or None)))
+    else:
+        main(sys.argv[1:] or ["cnn", "fast", "zoo"])

@@ -1,0 +1,65 @@
+"""Every architecture: its input contract, its size, and the layers the mlp and cnn options ask for."""
+
+import numpy as np
+import pytest
+from keras import layers
+
+from mnist_mlops import models
+from mnist_mlops.config import TrainConfig
+from mnist_mlops.models.architectures import cnn, mlp
+
+ARCHITECTURES = ("mlp", "cnn", "fast", "lenet5", "deep", "resnet")
+
+
+def layer_types(model) -> list[str]:
+    return [type(layer).__name__ for layer in model.layers]
+
+
+@pytest.fixture(scope="module")
+def pixels():
+    return np.random.default_rng(0).random((6, 784), dtype=np.float32)
+
+
+def test_the_zoo_is_registered():
+    assert models.names("keras") == ARCHITECTURES
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_each_takes_flat_rows_and_answers_probabilities(name, pixels):
+    family = models.family(name)
+    classifier = family.build(family.hyperparameters(TrainConfig(arch=name)), seed=0)
+    network = classifier.estimator
+    assert network.input_shape == (None, 784) and network.output_shape == (None, 10)
+    proba = network.predict(pixels, verbose=0)
+    assert np.allclose(proba.sum(axis=1), 1, atol=1e-5)
+    assert np.array_equal(proba, network.predict(pixels, verbose=0)), "inference must not augment or drop out"
+    size = classifier.size()
+    assert size["parameters"] == network.count_params() and size["mflops"] > 0.5
+
+
+def test_flops_are_counted_by_hand_for_the_fast_network():
+    family = models.family("fast")
+    size = family.build(family.hyperparameters(TrainConfig(arch="fast")), seed=0).size()
+    # conv 5x5x1x24 on 24x24, conv 3x3x24x32 on 10x10, dense 800x256, dense 256x10; 2 FLOPs a multiply-add
+    by_hand = 2 * (25 * 24 * 24 * 24 + 9 * 24 * 32 * 10 * 10 + 800 * 256 + 256 * 10)
+    assert size["mflops"] == pytest.approx(by_hand / 1e6)
+
+
+def test_mlp_layers_follow_the_options():
+    model = mlp((64, 32), "gelu", 0.2, batch_norm=True, seed=0)
+    assert [layer.units for layer in model.layers if isinstance(layer, layers.Dense)] == [64, 32, 10]
+    assert layer_types(model).count("BatchNormalization") == 2
+
+
+def test_cnn_layers_follow_the_options():
+    model = cnn((8, 16), 5, "avg", 24, "relu", 0.1, batch_norm=False, seed=0)
+    convolutions = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    assert [c.filters for c in convolutions] == [8, 16] and convolutions[0].kernel_size == (5, 5)
+    assert layer_types(model).count("AveragePooling2D") == 2 and "BatchNormalization" not in layer_types(model)
+    assert [layer.units for layer in model.layers if isinstance(layer, layers.Dense)] == [24, 10]
+
+
+def test_an_unset_training_field_takes_the_recipe_and_a_set_one_wins():
+    family = models.family("fast")
+    assert family.hyperparameters(TrainConfig(arch="fast"))["epochs"] == 2
+    assert family.hyperparameters(TrainConfig(arch="fast", epochs=3, augment=True))["augment"] is True
