@@ -12,11 +12,14 @@ from hyperopt import STATUS_FAIL, STATUS_OK
 
 from mnist_mlops import models, tracking
 from mnist_mlops.config import TuneConfig
+from mnist_mlops.data import Mnist
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.evaluate.plots import convergence_figure, hyperparameters_figure
 from mnist_mlops.evaluate.report import evaluate
 from mnist_mlops.jobs.register import register
+from mnist_mlops.models.ensemble import Ensemble
 from mnist_mlops.registry import Promotion
+from mnist_mlops.train.fitting import Fitted
 from mnist_mlops.tuning import search, spark
 
 
@@ -30,6 +33,7 @@ class SearchResult:
     history: pd.DataFrame  # one row per trial
     metrics: dict[str, float]  # the best configuration refitted: train, val and test
     promotion: Promotion
+    ensemble: Promotion | None = None  # what the registry decided for the --ensemble model
 
 
 def previous_search(config: TuneConfig, study: str) -> str | None:
@@ -54,17 +58,34 @@ def run_search(config: TuneConfig) -> SearchResult:
         recorder = tracking.search_tracking()
         with search.backend_trials(config, recorder) as new_trials:
             trials = search.restore_trials(recorder, Path(folder), new_trials) if previous else new_trials
-            tracking.log_params({**asdict(config), "study": study})
+            startup = {"tpe_startup_trials": search.startup_trials(config)} if config.algo == "tpe" else {}
+            tracking.log_params({**asdict(config), "study": study, **startup})
             tracking.log_json(family.space, "search_space.json")
             search.run_trials(config, trials, Path(folder), recorder)
         history = search.trial_table(trials, config.metric)
-        best, best_params = search.best_trial(trials, config.metric)
+        (best, best_params), *_ = search.best_trials(trials, config.metric)
         log_search_summary(config, history, best, best_params)
         fitted = search.fit_params(config, best_params, data)
         report = evaluate(fitted, data, f"tuned {config.family}", config.seed)
         tracking.log_report(report)
         promotion = register(tracking.log_model(fitted.classifier, data.val.x[:5]), config.family, report, data)
-    return SearchResult(parent, best_params, float(best[config.metric]), history, report.metrics, promotion)
+        ensemble = run_ensemble(config, trials, data) if config.ensemble else None
+    return SearchResult(parent, best_params, float(best[config.metric]), history, report.metrics, promotion, ensemble)
+
+
+def run_ensemble(config: TuneConfig, trials, data: Mnist) -> Promotion:
+    """Refit the --ensemble best trials (chosen on validation), average their probabilities as one
+    model, evaluate it and register it, on a run nested under the search."""
+    chosen = search.best_trials(trials, config.metric, config.ensemble)
+    numbers = ",".join(str(int(row["trial"])) for row, _ in chosen)
+    tags = {"model_family": config.family, "model_kind": "ensemble"}
+    with tracking.run(f"ensemble-{len(chosen)}", tags, nested=True):
+        tracking.log_params({"members": len(chosen), "trials": numbers, "seed": config.seed})
+        members = [search.fit_params(config, params, data) for _, params in chosen]
+        fitted = Fitted(Ensemble([member.classifier for member in members]), sum(m.fit_seconds for m in members))
+        report = evaluate(fitted, data, f"ensemble of {len(chosen)} {config.family}", config.seed)
+        tracking.log_report(report)
+        return register(tracking.log_model(fitted.classifier, data.val.x[:5]), config.family, report, data)
 
 
 def log_search_summary(config: TuneConfig, history: pd.DataFrame, best: pd.Series, best_params: dict) -> None:
@@ -80,5 +101,13 @@ def log_search_summary(config: TuneConfig, history: pd.DataFrame, best: pd.Serie
             "best_trial": float(best["trial"]),
             "trials_finished": float((history["status"] == STATUS_OK).sum()),
             "trials_failed": float((history["status"] == STATUS_FAIL).sum()),
+            "trials_pruned": float(history["pruned"].sum()),
+            **default_metric(config, history),
         }
     )
+
+
+def default_metric(config: TuneConfig, history: pd.DataFrame) -> dict[str, float]:
+    """The default configuration's validation metric (trial 1), beside the best's, when it finished."""
+    first = history[(history["trial"] == 1) & (history["status"] == STATUS_OK)]
+    return {f"default_{config.metric}": float(first[config.metric].iloc[0])} if len(first) else {}

@@ -89,6 +89,25 @@ class SearchTracking:
         """Name a finished trial's run trial-N and tag it with its number."""
         name_run(run_id, f"trial-{number}", {"trial": str(number)})
 
+    def tag_trial(self, run_id: str, tags: dict[str, str]) -> None:
+        """Tag a trial's run."""
+        client = mlflow.MlflowClient()
+        for key, value in tags.items():
+            client.set_tag(run_id, key, value)
+
+    def curves(self, metric: str, exclude: str | None) -> list[list[float]]:
+        """The per-epoch values of a metric of every other trial of the search, epoch 1 first."""
+        client = mlflow.MlflowClient()
+        children = client.search_runs(
+            [self.parent.experiment_id], f"tags.mlflow.parentRunId = '{self.parent.run_id}'", max_results=1000
+        )
+        return [
+            [point.value for point in sorted(client.get_metric_history(run.info.run_id, metric), key=lambda p: p.step)
+             if point.step >= 1]
+            for run in children
+            if run.info.run_id != exclude
+        ]  # fmt: skip
+
     def save(self, path: Path) -> None:
         """Save a checkpoint file on the parent run."""
         log_file(path, self.parent.run_id)

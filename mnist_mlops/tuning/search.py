@@ -10,12 +10,14 @@ numbers the trials and saves them on the parent run.
 import contextlib
 import functools
 import pickle
+import statistics
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from hyperopt import JOB_STATE_DONE, JOB_STATE_ERROR, STATUS_FAIL, STATUS_OK, Trials, fmin, rand, tpe
 from hyperopt.early_stop import no_progress_loss
+from hyperopt.fmin import generate_trial
 
 from mnist_mlops import models
 from mnist_mlops.config import TuneConfig, job_defaults
@@ -24,10 +26,10 @@ from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.evaluate.metrics import split_metrics
 from mnist_mlops.train.fitting import Fitted, fit, ignore_epoch
 from mnist_mlops.tuning import spark
-from mnist_mlops.tuning.spaces import flatten, hyperopt_space
+from mnist_mlops.tuning.spaces import flatten, hyperopt_space, labels, point
 
-ALGORITHMS = {"tpe": tpe.suggest, "random": rand.suggest}
 TRIALS_FILE = "hyperopt_trials.pkl"
+GRACE_EPOCHS = 1  # epochs every network trial trains before it may be pruned
 
 
 class Untracked:
@@ -40,6 +42,10 @@ class Untracked:
     def log_metrics(self, metrics: dict) -> None: ...
     def log_epoch(self, epoch: int, logs: dict) -> None: ...
     def name_trial(self, run_id: str, number: int) -> None: ...
+    def tag_trial(self, run_id: str, tags: dict) -> None: ...
+    def curves(self, metric: str, exclude: str | None) -> list[list[float]]:
+        return []
+
     def save(self, path: Path) -> None: ...
     def load(self, file_name: str, folder: Path) -> None: ...
     def retire_others(self, kept: set[str]) -> None: ...
@@ -56,12 +62,71 @@ def search_data(config: TuneConfig) -> Mnist:
     return load_mnist(config.data_dir, config.val_fraction, config.limit, config.seed)
 
 
+def defaults(config: TuneConfig) -> dict:
+    """The family's default hyperparameters: what `baseline`/`train` fit with no options, trained
+    for the search's --epochs."""
+    return models.family(config.family).hyperparameters(job_defaults(epochs=config.epochs, quiet=True))
+
+
 def fit_params(config: TuneConfig, params: dict, data: Mnist, on_epoch_end=ignore_epoch) -> Fitted:
-    """Fit the family with a trial's params over its defaults (what `baseline`/`train` fit with no
-    options, trained for the search's --epochs)."""
+    """Fit the family with a trial's params over its defaults."""
+    return fit(models.family(config.family), {**defaults(config), **params}, data, config.seed, on_epoch_end)
+
+
+def startup_trials(config: TuneConfig) -> int:
+    """TPE's random start-up trials: --startup-trials, else a quarter of --max-evals and at least 3.
+    TPE splits the trials so far into the best quarter and the rest and models each; a quarter of
+    the budget gives it a few points to model while most of the budget still follows the model
+    (Hyperopt's own default, 20, would make a 12-trial search pure random search)."""
+    return config.startup_trials or max(3, config.max_evals // 4)
+
+
+def default_point(config: TuneConfig) -> dict:
+    """The family's default configuration as a point of its search space."""
     family = models.family(config.family)
-    defaults = family.hyperparameters(job_defaults(epochs=config.epochs, quiet=True))
-    return fit(family, {**defaults, **params}, data, config.seed, on_epoch_end)
+    built = family.build(defaults(config), config.seed)
+    try:
+        return point(family.space, {**built.params(), **defaults(config)})
+    except ValueError as error:
+        raise MnistMlopsError(f"the {config.family} defaults cannot start the search: {error}") from error
+
+
+def suggest(config: TuneConfig):
+    """Hyperopt's algo: the family's default configuration as trial 1 of a new search, so that the
+    search's best is never worse on validation than the default; then TPE or random search."""
+    follow = (
+        functools.partial(tpe.suggest, n_startup_jobs=startup_trials(config)) if config.algo == "tpe" else rand.suggest
+    )
+    first = default_point(config)
+    every_label = labels(models.family(config.family).space)
+
+    def algo(new_ids: list, domain, trials, seed):
+        if len(trials.trials) or not new_ids:  # a resumed search has run its default already
+            return follow(new_ids, domain, trials, seed)
+        tid = new_ids[0]
+        doc = generate_trial(tid, first)
+        doc["misc"]["idxs"] = {label: [tid] if label in first else [] for label in every_label}
+        doc["misc"]["vals"] = {label: [first[label]] if label in first else [] for label in every_label}
+        return [doc, *(follow(new_ids[1:], domain, trials, seed) if len(new_ids) > 1 else [])]
+
+    return algo
+
+
+def pruner(config: TuneConfig, tracking, run_id: str | None, pruned: list):
+    """A trial's on_epoch_end: log the epoch; with --prune, after GRACE_EPOCHS, stop the trial when
+    its validation accuracy is below the median of the other trials' at the same epoch (and note
+    the epoch in pruned)."""
+
+    def on_epoch_end(epoch: int, logs: dict) -> bool:
+        tracking.log_epoch(epoch, logs)
+        if not config.prune or epoch < GRACE_EPOCHS:
+            return False
+        others = [curve[epoch] for curve in tracking.curves("val_accuracy", run_id) if len(curve) > epoch]
+        if others and logs["val_accuracy"] < statistics.median(others):
+            pruned.append(epoch + 1)
+        return bool(pruned)
+
+    return on_epoch_end
 
 
 def make_objective(config: TuneConfig, tracking):
@@ -72,19 +137,22 @@ def make_objective(config: TuneConfig, tracking):
     def objective(sample: dict) -> dict:
         data = search_data(config)
         params = flatten(sample)
-        run_id = None
+        run_id, pruned = None, []
         try:
             with tracking.trial_run() as run_id:
                 tracking.log_params(params)
-                fitted = fit_params(config, params, data, tracking.log_epoch)
+                fitted = fit_params(config, params, data, pruner(config, tracking, run_id, pruned))
                 proba, seconds = fitted.predict_proba(data.val)
                 scores = {**split_metrics("val", data.val.y, proba), "fit_seconds": fitted.fit_seconds}
                 tracking.log_metrics({**scores, "val_predict_seconds": seconds})
+                if pruned:
+                    tracking.tag_trial(run_id, {"pruned": "true", "pruned_after_epoch": str(pruned[0])})
         except Exception as error:  # a failing trial is recorded as failed and the search goes on
             error_text = f"{type(error).__name__}: {error}"
             return {"status": STATUS_FAIL, "error": error_text, "params": params, "run_id": run_id}
         loss = sign * scores[config.metric]
-        return {"status": STATUS_OK, "loss": loss, "run_id": run_id, "params": params, "metrics": scores}
+        result = {"status": STATUS_OK, "loss": loss, "run_id": run_id, "params": params, "metrics": scores}
+        return {**result, "pruned": bool(pruned)}
 
     return objective
 
@@ -148,7 +216,7 @@ def run_trials(config: TuneConfig, trials: Trials, folder: Path, tracking) -> No
     fmin(
         spark.on_task_cores(objective) if config.backend == "spark" else objective,
         hyperopt_space(models.family(config.family).space),
-        algo=ALGORITHMS[config.algo],
+        algo=suggest(config),
         max_evals=config.max_evals,
         trials=trials,
         timeout=config.timeout,
@@ -172,6 +240,7 @@ def trial_table(trials: Trials, metric: str) -> pd.DataFrame:
                 "status": STATUS_FAIL if crashed else result.get("status"),
                 "run_id": result.get("run_id"),
                 "error": str(trial["misc"].get("error")) if crashed else result.get("error"),
+                "pruned": bool(result.get("pruned")),
                 **result.get("params", {}),
                 **result.get("metrics", {}),
             }
@@ -182,12 +251,13 @@ def trial_table(trials: Trials, metric: str) -> pd.DataFrame:
     return table
 
 
-def best_trial(trials: Trials, metric: str) -> tuple[pd.Series, dict]:
-    """The trial with the best validation metric, as its row of the trial table, and its params."""
+def best_trials(trials: Trials, metric: str, count: int = 1) -> list[tuple[pd.Series, dict]]:
+    """The `count` trials with the best validation metric, best first: each its row of the trial
+    table and its params."""
     history = trial_table(trials, metric)
     done = history[history["status"] == STATUS_OK]
     if done.empty:
         raise MnistMlopsError("every trial failed; see the error tag of each trial run")
-    best = done.loc[done[metric].idxmax() if maximises(metric) else done[metric].idxmin()]
-    params = next(t["result"]["params"] for t in trials.trials if t["tid"] + 1 == best["trial"])
-    return best, params
+    ranked = done.sort_values(metric, ascending=not maximises(metric), kind="stable").head(count)
+    params = {trial["tid"] + 1: trial["result"].get("params") for trial in trials.trials}
+    return [(row, params[row["trial"]]) for _, row in ranked.iterrows()]

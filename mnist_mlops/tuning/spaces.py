@@ -55,3 +55,42 @@ def flatten(sample: dict) -> dict:
         else:
             params[name] = value
     return params
+
+
+def labels(space: dict) -> list[str]:
+    """Every label of a declared space, those of conditional sub-spaces included."""
+    found = []
+    for name, spec in space.items():
+        found.append(name)
+        if spec[0] == "choice":
+            for index, option in enumerate(spec[1]):
+                if isinstance(option, dict):
+                    nested = {key: value for key, value in option.items() if isinstance(value, tuple)}
+                    found += [f"{name}[{index}].{key}" for key in nested]
+    return found
+
+
+def same(a, b) -> bool:
+    """Whether two param values are equal, lists and tuples alike."""
+    as_tuple = lambda value: tuple(value) if isinstance(value, list | tuple) else value  # noqa: E731
+    return as_tuple(a) == as_tuple(b)
+
+
+def point(space: dict, params: dict) -> dict:
+    """The values Hyperopt records for params (a choice by the index of its option): the labels
+    the params activate. A param that no option of a choice holds is an error naming it."""
+    found = {}
+    for name, spec in space.items():
+        if spec[0] != "choice":
+            found[name] = params[name]
+            continue
+        for index, option in enumerate(spec[1]):
+            fixed = option if isinstance(option, dict) else {name: option}
+            if all(same(params.get(key), value) for key, value in fixed.items() if not isinstance(value, tuple)):
+                found[name] = index
+                found.update({f"{name}[{index}].{key}": params[key] for key, value in fixed.items()
+                              if isinstance(value, tuple)})  # fmt: skip
+                break
+        else:
+            raise ValueError(f"{name}={params.get(name)!r} is not one of the search's choices for {name}")
+    return found

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from mlflow import MlflowClient
@@ -39,6 +40,17 @@ def test_one_parent_and_a_nested_child_per_trial(knn_search):
     assert len(children) == 4 and (children["status"] == "FINISHED").all()
     assert sorted(children["tags.trial"].astype(int)) == [1, 2, 3, 4]
     assert children["metrics.val_accuracy"].notna().all() and "metrics.test_accuracy" not in children
+
+
+def test_trial_1_is_the_default_configuration_and_tpe_starts_up_on_a_quarter(knn_search):
+    trials = children_of(knn_search.parent_run_id).set_index("tags.trial")
+    first = trials.loc["1"]
+    assert (first["params.clf__n_neighbors"], first["params.clf__weights"]) == ("4", "distance")
+    assert (first["params.clf__metric"], first["params.pca__n_components"]) == ("euclidean", "50")
+    run = MlflowClient().get_run(knn_search.parent_run_id).data
+    assert run.params["tpe_startup_trials"] == "3"  # max(3, 4 // 4)
+    assert run.metrics["default_val_accuracy"] == pytest.approx(first["metrics.val_accuracy"])
+    assert run.metrics["best_val_accuracy"] >= run.metrics["default_val_accuracy"]
 
 
 def test_the_best_child_by_validation_is_reported(knn_search):
@@ -95,15 +107,49 @@ def test_the_promotion_rule_decides_on_paired_test_predictions(knn_search, small
 
 
 def test_a_failing_trial_is_recorded_and_the_search_goes_on(tracking_store, monkeypatch):
-    # More neighbours than the 900 training images: kNN raises for those trials.
-    monkeypatch.setattr(models.family("knn"), "space", {"clf__n_neighbors": ("choice", [3, 5000])})
+    # More neighbours than the 900 training images: kNN raises for those trials (4 is the default).
+    monkeypatch.setattr(models.family("knn"), "space", {"clf__n_neighbors": ("choice", [4, 5000])})
     result = run_search(TuneConfig(family="knn", algo="random", max_evals=6, study="failing", **SMALL))
     children = children_of(result.parent_run_id)
     failed = children[children["status"] == "FAILED"]
     assert len(children) == 6 and 0 < len(failed) < 6
     assert failed["tags.error"].str.contains("n_neighbors").all()
     assert (result.history["status"] == "fail").sum() == len(failed)
-    assert result.best_params["clf__n_neighbors"] == 3
+    assert result.best_params["clf__n_neighbors"] == 4
+
+
+def test_pruning_stops_trials_that_cannot_learn(tracking_store, monkeypatch):
+    # Log-uniform down to 1e-8: the default's 0.01 learns, almost every other rate cannot in 3 epochs.
+    monkeypatch.setattr(models.family("fast"), "space", {"learning_rate": ("loguniform", 1e-8, 1e-2)})
+    settings = {**SMALL, "limit": 3000}
+    result = run_search(TuneConfig(family="fast", algo="random", max_evals=4, epochs=4, study="pruning", **settings))
+    children = children_of(result.parent_run_id).set_index("tags.trial")
+    pruned = children[children["tags.pruned"] == "true"]
+    assert (children["status"] == "FINISHED").all() and len(pruned) >= 1 and "1" not in pruned.index
+    for run_id, after in zip(pruned["run_id"], pruned["tags.pruned_after_epoch"], strict=True):
+        steps = [m.step for m in MlflowClient().get_metric_history(run_id, "val_accuracy") if m.step >= 1]
+        assert steps == list(range(1, int(after) + 1)) and 2 <= int(after) < 4  # stopped early, its curve kept
+    assert MlflowClient().get_run(result.parent_run_id).data.metrics["trials_pruned"] == len(pruned)
+    assert result.history.set_index("trial").loc[1, "pruned"] == False  # noqa: E712
+
+
+@pytest.mark.parametrize(("family", "epochs"), [("knn", 3), ("fast", 1)])
+def test_an_ensemble_of_the_best_trials_serves_the_mean_of_its_members(tracking_store, small_mnist, family, epochs):
+    result = run_search(TuneConfig(family=family, max_evals=3, epochs=epochs, ensemble=2, study="ensemble", **SMALL))
+    runs = mlflow.search_runs(experiment_names=["test-tune"])
+    ensemble = runs[runs["tags.model_kind"] == "ensemble"].iloc[0]
+    assert ensemble["tags.mlflow.parentRunId"] == result.parent_run_id and ensemble["status"] == "FINISHED"
+    assert ensemble["tags.registered_version"] == result.ensemble.version == "2"
+    ranked = result.history.sort_values("val_accuracy", ascending=False, kind="stable")["trial"].head(2)
+    assert ensemble["params.trials"] == ",".join(map(str, ranked))  # the two best on validation
+    rows = small_mnist.test.x[:200]
+    logged = mlflow.pyfunc.load_model(f"runs:/{ensemble['run_id']}/model").get_raw_model()
+    if family == "knn":
+        members = [estimator.predict_proba(rows) for estimator in logged.estimators]
+    else:
+        members = [logged.get_layer(f"member_{n}").predict(rows, verbose=0) for n in (1, 2)]
+    served = registry.load(result.ensemble.version).predict(pd.DataFrame(rows))
+    np.testing.assert_allclose(np.array(served["probabilities"].tolist()), np.mean(members, axis=0), atol=1e-6)
 
 
 @pytest.mark.parametrize(

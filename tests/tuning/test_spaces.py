@@ -8,11 +8,11 @@ from hyperopt.pyll.stochastic import sample
 
 from mnist_mlops import models
 from mnist_mlops.config import job_defaults
-from mnist_mlops.tuning.spaces import flatten, hyperopt_space
+from mnist_mlops.tuning.spaces import flatten, hyperopt_space, labels, point
 
 
 def test_every_tunable_family_has_a_json_space():
-    assert set(models.names(tunable=True)) == {"logreg", "knn", "rf", "mlp", "cnn"}
+    assert set(models.names(tunable=True)) == {"logreg", "knn", "rf", "mlp", "cnn", "fast", "lenet5", "deep", "resnet"}
     space = models.family("knn").space
     assert json.loads(json.dumps(space))["clf__weights"] == ["choice", ["uniform", "distance"]]
 
@@ -38,3 +38,24 @@ def test_conditional_space_adds_its_keys_only_when_chosen():
         seen.setdefault(params["optimizer"], set()).update(params)
     assert "weight_decay" in seen["adamw"] and "weight_decay" not in seen["adam"] | seen["sgd"]
     assert all("learning_rate" in keys for keys in seen.values())
+
+
+@pytest.mark.parametrize("name", models.names(tunable=True))
+def test_every_family_default_is_a_point_of_its_space(name):
+    family = models.family(name)
+    defaults = family.hyperparameters(job_defaults(epochs=1))
+    found = point(family.space, {**family.build(defaults, seed=0).params(), **defaults})
+    assert set(found) <= set(labels(family.space)) and set(family.space) <= set(found)
+
+
+def test_a_conditional_default_picks_its_option_and_fills_its_sub_space():
+    family = models.family("mlp")
+    found = point(family.space, family.hyperparameters(job_defaults()))
+    assert found["optimizer"] == 0 and found["optimizer[0].learning_rate"] == 3e-3  # adam, the recipe's rate
+    assert "optimizer[1].weight_decay" not in found and found["hidden"] == 3  # (512, 256)
+
+
+def test_a_default_outside_the_choices_is_named():
+    with pytest.raises(ValueError, match="clf__weights='nearest' is not one of the search's choices"):
+        point(models.family("knn").space, {"clf__weights": "nearest", "clf__n_neighbors": 4, "clf__metric": "cosine",
+                                           "pca__n_components": 50})  # fmt: skip
