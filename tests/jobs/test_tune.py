@@ -224,5 +224,8 @@ def test_resume_after_killing_the_search(tracking_store):
     lost = children["tags.lost"].eq("true") if "tags.lost" in children else children["status"].isna()
     counted = children[~lost]  # the trial killed mid-way, if it had started its run, is tagged lost and KILLED
     assert (counted["status"] == "FINISHED").all() and sorted(counted["tags.trial"].astype(int)) == [1, 2, 3, 4, 5, 6]
+    default = (counted["params.clf__n_neighbors"] == "4") & (counted["params.clf__weights"] == "distance")
+    default &= (counted["params.clf__metric"] == "euclidean") & (counted["params.pca__n_components"] == "50")
+    assert counted[default]["tags.trial"].tolist() == ["1"]  # the resumed search did not run the default again
     assert not (runs["status"] == "RUNNING").any()
     assert runs.set_index("run_id").loc[parent_id, "status"] == "FINISHED"
