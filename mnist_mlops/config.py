@@ -1,6 +1,6 @@
 """One config object per job, every field described once: its help, and the choices or range it
 must keep. Configs check themselves on construction, so a notebook gets the same one-line errors
-as the command line, whose options are made from these fields (cli.py). Runs log them whole.
+as the command line, whose options are made from these fields (options.py). Runs log them whole.
 
 This module imports nothing heavy, so `mnist-mlops --help` starts fast.
 """
@@ -63,9 +63,9 @@ def check_fields(config) -> None:
     """Raise a one-line error naming the first field that is not one of its choices or out of its range."""
     for spec in fields(config):
         value, name = getattr(config, spec.name), f"--{spec.name.replace('_', '-')}"
-        choices = choices_of(spec)
         if value is None or not spec.metadata:
             continue
+        choices = choices_of(spec)
         if choices is not None and value not in choices:
             raise MnistMlopsError(f"{name} {value!r}: choose one of {', '.join(map(str, choices))}")
         values = value if isinstance(value, tuple) else (value,)

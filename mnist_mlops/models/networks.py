@@ -54,7 +54,7 @@ def forward_flops(network) -> float:
 
 def network_family(architecture, recipe: dict, space: dict, key_params: tuple[str, ...]) -> Family:
     """A family whose model is architecture(**its shape params, seed=seed), trained as its recipe
-    says (RECIPE, with the architecture's own values over it) unless the config says otherwise.
+    says (Recipe's defaults, with the architecture's own values over them) unless the config says otherwise.
     Its hyperparameters are TrainConfig fields of the same names."""
     shape = [name for name in inspect.signature(architecture).parameters if name != "seed"]
     training = [spec.name for spec in fields(Recipe)]

@@ -83,10 +83,9 @@ def startup_trials(config: TuneConfig) -> int:
 
 def default_point(config: TuneConfig) -> dict:
     """The family's default configuration as a point of its search space."""
-    family = models.family(config.family)
-    built = family.build(defaults(config), config.seed)
+    family, default = models.family(config.family), defaults(config)
     try:
-        return point(family.space, {**built.params(), **defaults(config)})
+        return point(family.space, {**family.build(default, config.seed).params(), **default})
     except ValueError as error:
         raise MnistMlopsError(f"the {config.family} defaults cannot start the search: {error}") from error
 
