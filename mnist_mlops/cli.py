@@ -1,8 +1,6 @@
 """The `mnist-mlops` command line: one subcommand per job, its options made from the job's config."""
 
 import logging
-import signal
-import sys
 from dataclasses import fields
 
 import click
@@ -16,6 +14,7 @@ from mnist_mlops.config import (
 )
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.options import config_options, field_option
+from mnist_mlops.stop import exit_if_stopped, exit_on_stop_signals
 
 
 class Cli(click.Group):
@@ -28,14 +27,6 @@ class Cli(click.Group):
             raise click.ClickException(str(error)) from error
 
 
-def exit_on_sigterm_or_sighup() -> None:
-    """Exit cleanly on SIGTERM, and on SIGHUP (a closed terminal) unless it is ignored (nohup), so
-    open MLflow runs end as FAILED instead of staying RUNNING and servers we started are stopped."""
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    if signal.getsignal(signal.SIGHUP) is signal.SIG_DFL:
-        signal.signal(signal.SIGHUP, lambda signum, frame: sys.exit(128 + signum))
-
-
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def cli(verbose: bool) -> None:
@@ -45,7 +36,7 @@ def cli(verbose: bool) -> None:
     """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("mnist_mlops").setLevel(logging.DEBUG if verbose else logging.INFO)
-    exit_on_sigterm_or_sighup()
+    exit_on_stop_signals()
 
 
 def table_text(table) -> str:
@@ -207,4 +198,7 @@ def dashboard(experiments: tuple[str, ...], out: str) -> None:
 
 def main() -> None:
     """Entry point of the `mnist-mlops` console script."""
-    cli(prog_name="mnist-mlops")
+    try:
+        cli(prog_name="mnist-mlops")
+    finally:
+        exit_if_stopped()

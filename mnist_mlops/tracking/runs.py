@@ -14,6 +14,7 @@ from mnist_mlops.data import Mnist
 from mnist_mlops.data.dataset import digest_of
 from mnist_mlops.evaluate.report import Report
 from mnist_mlops.sqlite_store import use_write_ahead_log
+from mnist_mlops.stop import exit_if_stopped
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # embedded store in the working directory
 # Keras' names for what an epoch logs, and ours ({split}_{name}).
@@ -71,6 +72,7 @@ def run(name: str, tags: dict[str, str], nested: bool = False, run_id: str | Non
             mlflow.set_tag("mlflow.runName", name)
         with recording_errors():
             yield active.info.run_id
+            exit_if_stopped()
 
 
 def active_run_id() -> str:
