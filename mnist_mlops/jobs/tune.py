@@ -69,19 +69,19 @@ def run_search(config: TuneConfig) -> SearchResult:
         report = evaluate(fitted, data, f"tuned {config.family}", config.seed)
         tracking.log_report(report)
         promotion = register(tracking.log_model(fitted.classifier, data.val.x[:5]), config.family, report, data)
-        ensemble = run_ensemble(config, trials, data) if config.ensemble else None
+        ensemble = run_ensemble(config, trials, fitted, data) if config.ensemble else None
     return SearchResult(parent, best_params, float(best[config.metric]), history, report.metrics, promotion, ensemble)
 
 
-def run_ensemble(config: TuneConfig, trials, data: Mnist) -> Promotion:
-    """Refit the --ensemble best trials (chosen on validation), average their probabilities as one
-    model, evaluate it and register it, on a run nested under the search."""
+def run_ensemble(config: TuneConfig, trials, best: Fitted, data: Mnist) -> Promotion:
+    """Refit the --ensemble best trials (chosen on validation; the best is refitted already), average
+    their probabilities as one model, evaluate it and register it, on a run nested under the search."""
     chosen = search.best_trials(trials, config.metric, config.ensemble)
     numbers = ",".join(str(int(row["trial"])) for row, _ in chosen)
     tags = {"model_family": config.family, "model_kind": "ensemble"}
     with tracking.run(f"ensemble-{len(chosen)}", tags, nested=True):
         tracking.log_params({"members": len(chosen), "trials": numbers, "seed": config.seed})
-        members = [search.fit_params(config, params, data) for _, params in chosen]
+        members = [best, *(search.fit_params(config, params, data) for _, params in chosen[1:])]
         fitted = Fitted(Ensemble([member.classifier for member in members]), sum(m.fit_seconds for m in members))
         report = evaluate(fitted, data, f"ensemble of {len(chosen)} {config.family}", config.seed)
         tracking.log_report(report)
