@@ -9,6 +9,7 @@ from mnist_mlops.config import (
     BaselineConfig,
     ExploreConfig,
     PipelineConfig,
+    ServerConfig,
     TrainConfig,
     TuneConfig,
 )
@@ -18,13 +19,22 @@ from mnist_mlops.stop import exit_if_stopped, exit_on_stop_signals
 
 
 class Cli(click.Group):
-    """A click group that turns the project's errors into a one-line message and exit code 1."""
+    """A click group that turns the project's errors, and a tracking server's refusals, into a
+    one-line message and exit code 1."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except MnistMlopsError as error:
             raise click.ClickException(str(error)) from error
+        except Exception as error:
+            if not type(error).__module__.startswith("mlflow."):
+                raise
+            from mnist_mlops.tracking.access import refusal
+
+            if (message := refusal(error)) is None:
+                raise
+            raise click.ClickException(message) from error
 
 
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -105,20 +115,12 @@ def explore(**options) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", help="Address to bind; 0.0.0.0 exposes the server to the network.")
-@click.option("--port", type=click.IntRange(1, 65535), default=5000, help="Port to listen on.")
-@click.option(
-    "--backend-store-uri",
-    default="sqlite:///mlflow.db",
-    help="Where runs and the registry are stored, e.g. postgresql://user:pass@host/db "
-    "(after pip install 'mnist-mlops[postgres]').",
-)
-@click.option("--artifacts-destination", default="./mlartifacts", help="Where the server stores artifacts.")
-def server(host: str, port: int, backend_store_uri: str, artifacts_destination: str) -> None:
+@config_options(ServerConfig)
+def server(**options) -> None:
     """Start an MLflow tracking server (UI, runs, registry, served artifacts); Ctrl-C stops it."""
     from mnist_mlops.server import serve
 
-    code = serve(host, port, backend_store_uri, artifacts_destination, click.echo)
+    code = serve(ServerConfig(**options), click.echo)
     if code:
         raise click.ClickException(f"mlflow server exited with code {code}")
 

@@ -5,6 +5,7 @@ as the command line, whose options are made from these fields (options.py). Runs
 This module imports nothing heavy, so `mnist-mlops --help` starts fast.
 """
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import Field, asdict, dataclass, field, fields
 from types import SimpleNamespace
@@ -16,6 +17,8 @@ ALGORITHMS = ("tpe", "random")
 BACKENDS = ("sequential", "spark")
 # What every trial logs on the validation split; a search may optimise any of them.
 TUNE_METRICS = ("val_accuracy", "val_f1_macro", "val_log_loss")
+# What MLflow's basic-auth app lets a user do on an experiment or a registered model.
+PERMISSIONS = ("READ", "EDIT", "MANAGE", "NO_PERMISSIONS")
 
 
 def option(
@@ -235,6 +238,52 @@ class PipelineConfig(JobConfig):
 @dataclass(frozen=True)
 class ExploreConfig(JobConfig):
     """Everything a `mnist-mlops explore` invocation depends on: the shared fields alone."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything `mnist-mlops server` depends on."""
+
+    host: str = option("127.0.0.1", "Address to bind; any but loopback exposes the server and needs --auth.")
+    port: int = option(5000, "Port to listen on.", low=1, high=65535)
+    backend_store_uri: str = option(
+        "sqlite:///mlflow.db",
+        "Where runs and the registry are stored, e.g. postgresql://user:pass@host/db "
+        "(after pip install 'mnist-mlops[postgres]').",
+    )
+    artifacts_destination: str = option("./mlartifacts", "Where the server stores artifacts.")
+    auth: bool = option(
+        False,
+        "Require a user and password (MLflow's basic-auth app); permissions go to basic_auth.db beside a "
+        "SQLite store, else in the working folder. The first start creates the admin from "
+        "$MLFLOW_AUTH_ADMIN_PASSWORD or --admin-password-file.",
+        flag=True,
+    )
+    admin_password_file: str | None = option(None, "--auth: a file holding the admin's first password.")
+    default_permission: str = option(
+        "NO_PERMISSIONS", "--auth: what users may do where no one granted them a permission.", choices=PERMISSIONS
+    )
+    insecure: bool = option(False, "Allow a --host beyond loopback without --auth.", flag=True)
+    allowed_hosts: str | None = option(None, "Host headers to accept, comma-separated (MLflow's default if unset).")
+    cors_allowed_origins: str | None = option(
+        None, "Browser origins allowed to call the server, comma-separated (MLflow's default if unset)."
+    )
+
+    def __post_init__(self):
+        check_fields(self)
+        if not (self.auth or self.insecure or is_loopback(self.host)):
+            raise MnistMlopsError(
+                f"--host {self.host} lets anyone who reaches port {self.port} read runs and move @champion: "
+                "add --auth (with $MLFLOW_AUTH_ADMIN_PASSWORD set on the first start), or --insecure"
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether host is this machine only (localhost, 127.0.0.0/8, ::1)."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def job_defaults(**changes) -> SimpleNamespace:

@@ -4,8 +4,9 @@ A search engine (tuning/search.py) records through a SearchTracking object and i
 """
 
 import contextlib
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import mlflow
@@ -29,17 +30,26 @@ class Parent:
     tracking_uri: str  # the store, as every process can open it
     experiment_id: str
     run_id: str
+    # A server's login ($MLFLOW_TRACKING_USERNAME, $MLFLOW_TRACKING_PASSWORD), for workers on other
+    # machines; it travels inside the pickled trial function only, never into a run or a log.
+    login: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+LOGIN = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
 
 
 def active_parent() -> Parent:
     """The active run, as the parent of runs that other processes open."""
     active = mlflow.active_run()
-    return Parent(absolute_uri(mlflow.get_tracking_uri()), active.info.experiment_id, active.info.run_id)
+    login = {name: os.environ[name] for name in LOGIN if name in os.environ}
+    return Parent(absolute_uri(mlflow.get_tracking_uri()), active.info.experiment_id, active.info.run_id, login)
 
 
 @contextlib.contextmanager
 def child_run(parent: Parent, name: str) -> Iterator[str]:
     """Open a run nested under parent, from this process or another one, and yield its id."""
+    for variable, value in parent.login.items():
+        os.environ.setdefault(variable, value)
     mlflow.set_tracking_uri(parent.tracking_uri)
     tags = {"git_commit": git_commit()}
     with (
