@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import psutil
 import pytest
 import requests
+from PIL import Image
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -71,14 +73,16 @@ def auth_server(tmp_path_factory, servers):
 
 @pytest.fixture(scope="module")
 def editor_work(auth_server):
-    """The editor's baseline and two 2-trial searches (each registers a version of mnist-digits,
-    which the editor creates and so manages); then the reader may read the model."""
+    """The editor's baseline, network, two 2-trial searches and main job (the searches register
+    versions of mnist-digits, which the editor creates and so manages); then the reader may read it."""
     url, _, _ = auth_server
     data = ["--limit", "1000", "--experiment", EXPERIMENT]
     done = [
         mnist_mlops(url, EDITOR, "baseline", "--model", "logreg", *data),
+        mnist_mlops(url, EDITOR, "train", "--arch", "fast", "--epochs", "1", "--quiet", *data),
         mnist_mlops(url, EDITOR, "tune", "--family", "knn", "--max-evals", "2", "--quiet", *data),
         mnist_mlops(url, EDITOR, "tune", "--family", "logreg", "--max-evals", "2", "--quiet", *data),
+        mnist_mlops(url, EDITOR, "pipeline", "--epochs", "1", "--max-evals", "2", "--quiet", *data),
     ]
     grant(url, "registered_model", "mnist-digits", READER[0], "READ")
     return done
@@ -113,12 +117,24 @@ def test_a_reader_searches_runs_but_cannot_create_one(auth_server):
 
 def test_an_editor_runs_a_baseline_and_searches_with_nested_trials(auth_server, editor_work):
     url, _, _ = auth_server
-    assert [job.returncode for job in editor_work] == [0, 0, 0], [job.stderr[-2000:] for job in editor_work]
+    assert [job.returncode for job in editor_work] == [0] * 5, [job.stderr[-2000:] for job in editor_work]
     runs = runs_of(url)
     assert set(runs["status"]) == {"FINISHED"}
     parents = runs[runs["tags.model_kind"] == "search"]
     trials = runs[runs["tags.mlflow.parentRunId"].isin(parents["run_id"])]
-    assert len(parents) == 2 and len(trials) == 4
+    assert len(parents) == 3 and len(trials) == 6  # the pipeline's search too
+
+
+def test_a_reader_lists_versions_predicts_and_builds_the_dashboard(auth_server, editor_work, small_mnist, tmp_path):
+    url, _, _ = auth_server
+    image = Image.fromarray(255 - (small_mnist.test.x[0].reshape(28, 28) * 255).astype(np.uint8))
+    image.save(tmp_path / "digit.png")
+    listed = mnist_mlops(url, READER, "registry", "list")
+    predicted = mnist_mlops(url, READER, "predict", str(tmp_path / "digit.png"))
+    built = mnist_mlops(url, READER, "dashboard", "--experiment", EXPERIMENT, "--out", str(tmp_path / "site"))
+    assert [listed.returncode, predicted.returncode, built.returncode] == [0, 0, 0], built.stderr[-2000:]
+    assert "champion" in listed.stdout and predicted.stdout.startswith(f"{tmp_path / 'digit.png'}: ")
+    assert (tmp_path / "site" / "index.html").exists()
 
 
 def test_a_readers_promote_is_refused_and_the_champion_stays(auth_server, editor_work):
