@@ -192,7 +192,7 @@ class TuneConfig(JobConfig):
         "val_accuracy", "Validation metric to optimise: val_accuracy, val_f1_macro or val_log_loss (minimised)."
     )
     early_stop_rounds: int | None = option(None, "Stop after N trials without improvement (0: never).", low=1)
-    epochs: int = option(3, "Networks: epochs per trial.", low=1)
+    epochs: int | None = option(None, "Networks: epochs per trial (0: the architecture's recipe).", low=1)
     prune: bool = option(
         True,
         "Networks: stop a trial after an epoch (from the second) whose validation accuracy is below the "

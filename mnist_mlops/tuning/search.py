@@ -116,9 +116,11 @@ def pruner(config: TuneConfig, tracking, run_id: str | None, pruned: list):
     its validation accuracy is below the median of the other trials' at the same epoch (and note
     the epoch in pruned)."""
 
+    last_epoch = (defaults(config).get("epochs") or 0) - 1  # stopping there would save nothing
+
     def on_epoch_end(epoch: int, logs: dict) -> bool:
         tracking.log_epoch(epoch, logs)
-        if not config.prune or epoch < GRACE_EPOCHS:
+        if not config.prune or epoch < GRACE_EPOCHS or epoch >= last_epoch:
             return False
         others = [curve[epoch] for curve in tracking.curves("val_accuracy", run_id) if len(curve) > epoch]
         if others and logs["val_accuracy"] < statistics.median(others):
