@@ -23,7 +23,9 @@ bench: $(INSTALLED)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.baselines
 	$(BIN)/python -m bench.training
 	$(BIN)/python -m bench.networks
-	$(BIN)/python -m bench.tuning
+	$(BIN)/python -m bench.tuning knn 10000
+	$(BIN)/python -m bench.tuning mlp 20000 3
+	$(BIN)/python -m bench.tuning default
 	$(BIN)/python -m bench.tuned_cnn
 	$(BIN)/python -m bench.spark
 	$(BIN)/python -m bench.serving

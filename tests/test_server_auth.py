@@ -13,6 +13,9 @@ import pytest
 import requests
 from PIL import Image
 
+from mnist_mlops.config import ServerConfig
+from mnist_mlops.server import server_command
+
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 ADMIN = ("admin", "admin-first-password-7d1c")
@@ -62,13 +65,15 @@ def auth_server(tmp_path_factory, servers):
     env = {**os.environ, "PYTHONPATH": str(REPO), "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN[1]}
     process = servers.start(command, f"http://127.0.0.1:{port}/health", env, folder)
     url = f"http://127.0.0.1:{port}"
-    for user, password in (READER, EDITOR):
-        assert call(url, ADMIN, "users/create", {"username": user, "password": password}).status_code == 200
-    experiment_id = call(url, ADMIN, "experiments/create", {"name": EXPERIMENT}).json()["experiment_id"]
-    grant(url, "experiment", experiment_id, READER[0], "READ")
-    grant(url, "experiment", experiment_id, EDITOR[0], "EDIT")
-    yield url, folder, process
-    servers.stop(process)
+    try:
+        for user, password in (READER, EDITOR):
+            assert call(url, ADMIN, "users/create", {"username": user, "password": password}).status_code == 200
+        experiment_id = call(url, ADMIN, "experiments/create", {"name": EXPERIMENT}).json()["experiment_id"]
+        grant(url, "experiment", experiment_id, READER[0], "READ")
+        grant(url, "experiment", experiment_id, EDITOR[0], "EDIT")
+        yield url, folder, process
+    finally:  # a failing set-up leaves no server behind either
+        servers.stop(process)
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +219,13 @@ def test_a_first_start_with_auth_needs_the_admins_password(servers, tmp_path):
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "the admin's password needs at least 12 characters" in done.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["short"]  # nothing written, nothing started
+
+
+def test_allowed_hosts_and_cors_origins_reach_mlflow_server():
+    config = ServerConfig(host="0.0.0.0", auth=True, allowed_hosts="mlflow.example.org:5000",
+                          cors_allowed_origins="https://mlflow.example.org")  # fmt: skip
+    command = server_command(config)
+    assert command[command.index("--allowed-hosts") + 1] == "mlflow.example.org:5000"
+    assert command[command.index("--cors-allowed-origins") + 1] == "https://mlflow.example.org"
+    assert command[command.index("--app-name") + 1] == "basic-auth"
+    assert "--allowed-hosts" not in server_command(ServerConfig())  # unset: MLflow's own defaults
