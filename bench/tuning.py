@@ -1,7 +1,7 @@
 """TPE with its start-up scaled to the budget against random search, at 12 and at 40 trials, over
 several seeds: the median best validation accuracy each reaches, and the default configuration's.
 Run with `python -m bench.tuning [FAMILY [LIMIT [EPOCHS]]]` (default kNN on 10,000 images: a few
-minutes on 2 cores). `python -m bench.tuning default` runs the default tune job instead (kNN, 12
+minutes on 2 cores). `python -m bench.tuning default` runs the default tune job instead (its family, 12
 trials, all 60,000 images) at five seeds and compares its best with its default trial.
 
 The searches run the tune job's engine (mnist_mlops/tuning/search.py): its objective, spaces,
@@ -71,7 +71,7 @@ def default_tune() -> None:
     """The default `tune` at each seed (its split, its subset and its search): default and best."""
     curves = {seed: best_so_far(TuneConfig(seed=seed), seed) for seed in SEEDS}
     figures = {
-        "config": "TuneConfig() defaults: kNN, 12 trials, all training images",
+        "config": f"TuneConfig() defaults: {TuneConfig().family}, {TuneConfig().max_evals} trials, all training images",
         "default_val_accuracy": {seed: curve[0] for seed, curve in curves.items()},
         "best_val_accuracy": {seed: curve[-1] for seed, curve in curves.items()},
     }

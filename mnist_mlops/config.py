@@ -181,7 +181,7 @@ class TrainConfig(JobConfig):
 class TuneConfig(JobConfig):
     """Everything a `mnist-mlops tune` invocation depends on; logged whole on the parent run."""
 
-    family: str = option("knn", "Model family to tune.", choices=lambda: models.names(tunable=True))
+    family: str = option("fast", "Model family to tune.", choices=lambda: models.names(tunable=True))
     algo: str = option("tpe", "tpe (Tree-structured Parzen) or random.", choices=ALGORITHMS)
     max_evals: int = option(12, "Trials in total, those of a resumed search included; trial 1 is the default.", low=1)
     startup_trials: int | None = option(

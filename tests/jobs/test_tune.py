@@ -159,7 +159,7 @@ def test_an_ensemble_of_the_best_trials_serves_the_mean_of_its_members(tracking_
         (["--algo", "anneal"], "Invalid value for '--algo'"),
         (["--max-evals", "0"], "0 is not in the range x>=1"),
         (["--metric", "test_accuracy"], "selects by validation metrics, never by test"),
-        (["--metric", "val_auc"], "--metric val_auc: knn trials log val_accuracy"),
+        (["--metric", "val_auc"], "--metric val_auc: fast trials log val_accuracy"),
         (["--resume", "--study", "nothing-here"], "no search named 'nothing-here'"),
         (["--backend", "hadoop"], "Invalid value for '--backend'"),
         (["--parallelism", "0"], "0 is not in the range x>=1"),
