@@ -3,7 +3,8 @@
 Accepted: 784 pixel columns or values per row (pixels in [0, 1], or 0-255 which is rescaled),
 (N, 28, 28) or (N, 28, 28, 1) tensors, and base64-encoded PNG or JPEG images of any size, which are
 brought into MNIST form: grayscale, light background inverted, cropped to the digit, scaled into a
-20x20 box and centred by centre of mass in 28x28. Anything else raises InputError naming the problem.
+20x20 box and centred by centre of mass in 28x28. An image with no digit (uniform, blank, or too
+small for a stroke) is refused. Anything else raises InputError naming the problem.
 """
 
 import base64
@@ -20,6 +21,8 @@ MAX_ROWS = 10_000  # a larger request is refused (split it)
 MAX_IMAGE_BYTES = 4 * 2**20  # one encoded image
 IMAGE_COLUMN = "image"
 IMAGE_PLACE = "image {}: "  # how the error about one image of a request begins
+MIN_SIDE = 8  # pixels; a smaller image cannot hold a stroke, let alone a digit
+MIN_CONTRAST = 0.15  # darkest to lightest pixel; below it (blank paper, JPEG noise) there is no ink
 
 
 class InputError(ValueError):
@@ -27,10 +30,8 @@ class InputError(ValueError):
 
 
 def digit_box(gray: np.ndarray) -> np.ndarray:
-    """Crop a (h, w) ink-high image to the rows and columns that hold ink."""
-    ink = gray > 0.2 * gray.max() if gray.max() > 0 else np.zeros_like(gray, bool)
-    if not ink.any():
-        return np.zeros((1, 1), np.float32)
+    """Crop a (h, w) ink-high image, with ink, to the rows and columns that hold ink."""
+    ink = gray > 0.2 * gray.max()
     rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     return gray[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
 
@@ -39,8 +40,6 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
     """Place a digit of at most 20x20 in a 28x28 frame with its centre of mass at the centre."""
     frame = np.zeros((28, 28), np.float32)
     total = digit.sum()
-    if total == 0:
-        return frame
     rows, columns = np.indices(digit.shape)
     centre_row, centre_column = (rows * digit).sum() / total, (columns * digit).sum() / total
     top = int(np.clip(round(14 - centre_row), 0, 28 - digit.shape[0]))
@@ -49,11 +48,23 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
     return frame
 
 
+def check_ink(gray: np.ndarray) -> None:
+    """Refuse an image that cannot hold a digit: too small for a stroke, or with no ink at all."""
+    if min(gray.shape) < MIN_SIDE:
+        height, width = gray.shape
+        raise InputError(f"no digit: {width}x{height} pixels cannot hold one (at least {MIN_SIDE}x{MIN_SIDE})")
+    if gray.max() - gray.min() < MIN_CONTRAST:
+        raise InputError(f"no digit: the image is uniform (brightness {gray.min():.2f} to {gray.max():.2f}), no ink")
+
+
 def mnist_form(gray: np.ndarray) -> np.ndarray:
-    """Bring a (h, w) grayscale image in [0, 1] into MNIST form: a light digit on black, 28x28."""
+    """Bring a (h, w) grayscale image in [0, 1] into MNIST form: a light digit on black, 28x28;
+    an image without a digit raises InputError."""
+    check_ink(gray)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if border.mean() > 0.5:  # a dark digit on light paper, as people write: invert
         gray = 1.0 - gray
+    gray = (gray - gray.min()) / (gray.max() - gray.min())  # grey paper, faint pencil: ink 1, paper 0
     digit = digit_box(gray)
     scale = 20 / max(digit.shape)
     size = (max(1, round(digit.shape[1] * scale)), max(1, round(digit.shape[0] * scale)))

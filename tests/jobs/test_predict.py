@@ -58,6 +58,13 @@ def test_a_file_that_is_not_an_image_is_named(champion, digit_files, tmp_path):
     assert f"{tmp_path / 'notes.png'}: the bytes are not a PNG or JPEG image" in result.output
 
 
+def test_a_blank_page_gets_no_digit(champion, digit_files, tmp_path):
+    Image.new("L", (64, 64), 255).save(tmp_path / "blank.png")
+    result = CliRunner().invoke(cli, ["predict", digit_files[0][0], str(tmp_path / "blank.png")])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'blank.png'}: no digit: the image is uniform" in result.output
+
+
 def test_an_unknown_model_is_a_clear_error(champion, digit_files):
     result = CliRunner().invoke(cli, ["predict", digit_files[0][0], "--model-uri", "models:/mnist-digits@nobody"])
     assert result.exit_code == 1 and "cannot load models:/mnist-digits@nobody" in result.output

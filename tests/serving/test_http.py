@@ -26,6 +26,17 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 
+def png_of(image: Image.Image) -> str:
+    """An image as base64 PNG."""
+    stream = io.BytesIO()
+    image.save(stream, format="PNG")
+    return base64.b64encode(stream.getvalue()).decode()
+
+
+BLANK_64, WHITE_1X1, GREY_64 = (png_of(Image.new("L", size, shade)) for size, shade in
+                                (((64, 64), 255), ((1, 1), 255), ((64, 64), 128)))  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def sklearn_champion(tracking_server):
     """A small kNN search against the server: its best is registered and becomes the champion."""
@@ -56,9 +67,7 @@ def ask(url: str, payload, content_type: str = "application/json") -> requests.R
 
 
 def png(row: np.ndarray) -> str:
-    stream = io.BytesIO()
-    Image.fromarray((row.reshape(28, 28) * 255).astype(np.uint8)).resize((84, 84)).save(stream, format="PNG")
-    return base64.b64encode(stream.getvalue()).decode()
+    return png_of(Image.fromarray((row.reshape(28, 28) * 255).astype(np.uint8)).resize((84, 84)))
 
 
 def digits_of(response: requests.Response) -> list[int]:
@@ -105,6 +114,9 @@ def test_serves_every_format_like_the_in_process_model(sklearn_champion, model_s
         ({"dataframe_split": {"columns": ["image"], "data": [["aGVsbG8gd29ybGQ="]]}}, "not a PNG or JPEG"),
         ({"inputs": []}, "no rows"),
         ({"inputs": [[0] * 784] * 10_001}, "send at most 10000"),
+        ({"dataframe_split": {"columns": ["image"], "data": [[BLANK_64]]}}, "image 0: no digit: the image is uniform"),
+        ({"dataframe_split": {"columns": ["image"], "data": [[WHITE_1X1]]}}, "image 0: no digit: 1x1 pixels"),
+        ({"dataframe_split": {"columns": ["image"], "data": [[GREY_64]]}}, "image 0: no digit: the image is uniform"),
     ],
 )
 def test_bad_requests_get_400_and_the_server_keeps_serving(sklearn_champion, model_server, payload, message):

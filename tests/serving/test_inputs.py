@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sklearn.neighbors import KNeighborsClassifier
 
-from mnist_mlops.serving.inputs import MAX_ROWS, InputError, mnist_form, to_rows
+from mnist_mlops.serving.inputs import MAX_ROWS, InputError, to_rows
 
 
 def encode(array: np.ndarray, image_format: str = "PNG") -> str:
@@ -68,8 +68,27 @@ def test_large_dark_on_light_images_are_brought_into_mnist_form(digits):
     assert np.allclose(centre, (14, 14), atol=1.0)
 
 
-def test_a_blank_image_is_all_zeros():
-    assert not mnist_form(np.ones((50, 40), np.float32)).any()
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (np.full((64, 64), 255), "image 0: no digit: the image is uniform (brightness 1.00 to 1.00), no ink"),
+        (np.zeros((64, 64)), "image 0: no digit: the image is uniform (brightness 0.00 to 0.00), no ink"),
+        (np.full((40, 50), 128), "no digit: the image is uniform"),
+        (np.full((1, 1), 255), "image 0: no digit: 1x1 pixels cannot hold one (at least 8x8)"),
+        (np.eye(5) * 255, "no digit: 5x5 pixels cannot hold one"),
+    ],
+)
+def test_an_image_without_a_digit_is_refused(image, message):
+    with pytest.raises(InputError) as raised:
+        to_rows(pd.DataFrame({"image": [encode(image)]}))
+    assert message in str(raised.value)
+
+
+def test_blank_paper_saved_as_jpeg_is_refused_and_a_faint_digit_is_not(digits):
+    with pytest.raises(InputError, match="no digit"):
+        to_rows(pd.DataFrame({"image": [encode(np.full((64, 64), 250), "JPEG")]}))
+    faint = 255 - digits[0].reshape(28, 28) * 80  # grey pencil on white: 175 to 255
+    assert to_rows(pd.DataFrame({"image": [encode(faint)]})).max() > 0.9
 
 
 @pytest.mark.parametrize(
