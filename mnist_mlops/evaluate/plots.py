@@ -17,6 +17,19 @@ def new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def reliability_figure(table: pd.DataFrame, bins: int, title: str) -> Figure:
+    """Accuracy against confidence per bin (bars), with each bin's mean confidence (dots) and the
+    diagonal a perfectly calibrated model keeps to."""
+    figure = new_figure(6, 6)
+    axes = figure.subplots()
+    axes.bar((table.index + 0.5) / bins, table["accuracy"], width=1 / bins, edgecolor="white", label="accuracy")
+    axes.plot(table["confidence"], table["accuracy"], "o", color="black", markersize=4, label="mean confidence")
+    axes.plot([0, 1], [0, 1], "--", color="gray", label="perfect calibration")
+    axes.set(xlabel="confidence (top probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1), title=title)
+    axes.legend(loc="upper left")
+    return figure
+
+
 def confusion_figure(counts: pd.DataFrame, title: str) -> Figure:
     """Draw the confusion matrix twice: raw counts, and each row normalised to sum to 1."""
     figure = new_figure(15, 6.5)

@@ -7,11 +7,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from mnist_mlops.data import Mnist
-from mnist_mlops.evaluate.metrics import confusion_table, per_class_table, split_metrics
+from mnist_mlops.evaluate.metrics import ECE_BINS, calibration_bins, confusion_table, per_class_table, split_metrics
 from mnist_mlops.evaluate.plots import (
     confusion_figure,
     misclassified_figure,
     predictions_figure,
+    reliability_figure,
     training_curves_figure,
 )
 from mnist_mlops.train.fitting import Fitted, score_splits
@@ -38,6 +39,10 @@ def classification_report(probabilities: dict[str, tuple[np.ndarray, np.ndarray]
     report.tables["test_confusion_matrix.csv"] = counts
     report.tables["test_per_class_metrics.csv"] = per_class_table(y_test, pred)
     report.figures["test_confusion_matrix.png"] = confusion_figure(counts, f"{title}: test confusion matrix")
+    bins = calibration_bins(y_test, proba_test)
+    report.tables["test_calibration_bins.csv"] = bins
+    ece = report.metrics["test_ece"]
+    report.figures["test_reliability.png"] = reliability_figure(bins, ECE_BINS, f"{title}: test ECE {ece:.2%}")
     report.test_digits = pred
     return report
 
