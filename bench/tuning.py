@@ -87,6 +87,6 @@ if __name__ == "__main__":
     arguments = sys.argv[1:]
     if arguments == ["default"]:
         default_tune()
-        sys.exit()
-    main(arguments[0] if arguments else "knn", int(arguments[1]) if len(arguments) > 1 else 10_000,
-         int(arguments[2]) if len(arguments) > 2 else 3)  # fmt: skip
+    else:
+        main(arguments[0] if arguments else "knn", int(arguments[1]) if len(arguments) > 1 else 10_000,
+             int(arguments[2]) if len(arguments) > 2 else 3)  # fmt: skip

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mnist_mlops.config import ServerConfig
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.sqlite_store import use_write_ahead_log
+from mnist_mlops.sqlite_store import sqlite_path, use_write_ahead_log
 
 MIN_PASSWORD = 12  # MLflow's basic-auth app refuses shorter passwords
 AUTH_SETTINGS = """[mlflow]
@@ -41,9 +41,8 @@ def server_command(config: ServerConfig) -> list[str]:
 
 def auth_folder(backend_store_uri: str) -> Path:
     """Where the permissions database goes: beside a SQLite store, else in the working folder."""
-    if backend_store_uri.startswith("sqlite:///"):
-        return Path(backend_store_uri.removeprefix("sqlite:///")).resolve().parent
-    return Path.cwd()
+    path = sqlite_path(backend_store_uri)
+    return Path(path).resolve().parent if path else Path.cwd()
 
 
 def private_file(path: Path, make) -> str:

@@ -20,6 +20,12 @@ def absolute_uri(uri: str) -> str:
     return uri
 
 
+def sqlite_path(uri: str) -> str | None:
+    """The file of a SQLite store's URI; None for another store or an in-memory one."""
+    path = uri.removeprefix(PREFIX).partition("?")[0]
+    return path if uri.startswith(PREFIX) and path not in ("", ":memory:") else None
+
+
 def use_write_ahead_log(uri: str) -> None:
     """Put a SQLite store in WAL mode, where a reader never blocks a writer.
 
@@ -27,8 +33,8 @@ def use_write_ahead_log(uri: str) -> None:
     blocks every write, and the run that should be marked FAILED fails with "database is locked".
     The mode is stored in the file, so every later process, `mlflow server` included, uses it.
     """
-    path = uri.removeprefix(PREFIX).partition("?")[0]
-    if not uri.startswith(PREFIX) or path in ("", ":memory:"):
+    path = sqlite_path(uri)
+    if path is None:
         return
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
