@@ -7,7 +7,7 @@ from dataclasses import fields
 
 import click
 
-from mnist_mlops.config import choices_of
+from mnist_mlops.config_fields import choices_of
 
 
 class LayerSizes(click.ParamType):
