@@ -9,6 +9,7 @@ from mnist_mlops.config import (
     BaselineConfig,
     ExploreConfig,
     PipelineConfig,
+    RobustnessConfig,
     ServerConfig,
     TrainConfig,
     TuneConfig,
@@ -115,6 +116,19 @@ def explore(**options) -> None:
 
 
 @cli.command()
+@config_options(RobustnessConfig)
+def robustness(**options) -> None:
+    """Measure a served model's test accuracy under 13 corruptions (noise, blur, rotation, thicker
+    pens, inversion...), as one run; the mean is recorded on its source run and registered version."""
+    from mnist_mlops.jobs.robustness import run_robustness
+
+    result = run_robustness(RobustnessConfig(**options))
+    click.echo(table_text(result.table.reset_index()))
+    metrics = result.metrics
+    click.echo(f"robust_mean_accuracy={metrics['robust_mean_accuracy']:.4f} in {metrics['robustness_seconds']:.0f} s")
+
+
+@cli.command()
 @config_options(ServerConfig)
 def server(**options) -> None:
     """Start an MLflow tracking server (UI, runs, registry, served artifacts); Ctrl-C stops it."""
@@ -148,7 +162,7 @@ def registry_list() -> None:
 @data_dir_option
 def registry_compare(a: str, b: str, data_dir: str | None) -> None:
     """Compare versions A and B (numbers or aliases) on the 10,000 test images."""
-    from mnist_mlops.jobs.registry import compare_versions
+    from mnist_mlops.jobs.registry import compare_versions, robustness_of
 
     result = compare_versions(a, b, data_dir)
     click.echo(f"{a}: accuracy {result.accuracy_a:.4f}\n{b}: accuracy {result.accuracy_b:.4f}")
@@ -157,6 +171,8 @@ def registry_compare(a: str, b: str, data_dir: str | None) -> None:
         f"McNemar exact test: {result.only_a_right} images only {a} gets right, {result.only_b_right} only "
         f"{b}; p = {result.p_value:.4g} ({'significant' if result.significant() else 'not significant'} at 5%)"
     )
+    for reference in (a, b):
+        click.echo(f"{reference}: robust_mean_accuracy {robustness_of(reference)}")
 
 
 @registry.command("promote")

@@ -22,23 +22,29 @@ PERMISSIONS = ("READ", "EDIT", "MANAGE", "NO_PERMISSIONS")
 
 
 @dataclass(frozen=True)
-class JobConfig:
-    """The data and bookkeeping fields every job shares."""
+class RunConfig:
+    """The fields of every job that records runs from the MNIST files."""
 
     seed: int = option(42, "Seeds the split, the subset, the models and any search.")
     experiment: str = option("mnist-mlops", "MLflow experiment to record runs in.", envvar="MLFLOW_EXPERIMENT_NAME")
     data_dir: str | None = option(
         None, "Folder with the four MNIST files [default: $MNIST_DATA_DIR, else the user cache]."
     )
+
+    def __post_init__(self):
+        check_fields(self)
+
+
+@dataclass(frozen=True)
+class JobConfig(RunConfig):
+    """The data and bookkeeping fields every training job shares."""
+
     limit: int | None = option(
         None, "Use a stratified subset of N training images for quick runs (0: all 60,000).", low=1
     )
     val_fraction: float = option(
         0.1, "Share of the training images held out for validation.", low=0, high=1, open_low=True, open_high=True
     )
-
-    def __post_init__(self):
-        check_fields(self)
 
 
 JOB_FIELDS = tuple(spec.name for spec in fields(JobConfig))
@@ -183,6 +189,23 @@ class PipelineConfig(JobConfig):
 @dataclass(frozen=True)
 class ExploreConfig(JobConfig):
     """Everything a `mnist-mlops explore` invocation depends on: the shared fields alone."""
+
+
+@dataclass(frozen=True)
+class RobustnessConfig(RunConfig):
+    """Everything a `mnist-mlops robustness` invocation depends on; logged whole as run params."""
+
+    model_uri: str = option("models:/mnist-digits@champion", "The served model to measure (models:/ or runs:/ URI).")
+    severity: int = option(3, "How strong every corruption is, from 1 (mild) to 5 (harsh).", low=1, high=5)
+    input_format: str = option(
+        "images",
+        "images: each corrupted image sent as a PNG, as a client sends one, so the serving preprocessing "
+        "(inversion, crop, centring) takes part; rows: its 784 pixels as they are, the classifier alone.",
+        choices=("images", "rows"),
+    )
+    limit: int | None = option(
+        None, "Score the first N test images (0: all 10,000); the seed draws the corruptions.", low=1
+    )
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,42 @@ def resolve(reference: str):
         raise MnistMlopsError(f"{MODEL_NAME} has no version or alias {reference!r}") from error
 
 
+@dataclass(frozen=True)
+class Source:
+    """Where a model URI's model came from: the run that evaluated it, and its registered version."""
+
+    run_id: str | None
+    version: str | None
+
+
+def source_of(model_uri: str) -> Source:
+    """The source run and version of models:/mnist-digits/N or @alias, or the run of runs:/ID/...;
+    neither for any other URI."""
+    prefix = f"models:/{MODEL_NAME}"
+    if model_uri.startswith((f"{prefix}/", f"{prefix}@")):
+        version = resolve(model_uri[len(prefix) + 1 :])
+        return Source(version.tags.get("source_run_id", version.run_id), str(version.version))
+    if model_uri.startswith("runs:/"):
+        return Source(model_uri.split("/")[1], None)
+    return Source(None, None)
+
+
+def record_robustness(version: str, mean_accuracy: float, severity: int, run_id: str) -> None:
+    """Tag a version with its robust_mean_accuracy, at which severity, and the run that measured it."""
+    tags = {"robust_mean_accuracy": f"{mean_accuracy:.6f}", "robust_severity": str(severity),
+            "robustness_run_id": run_id}  # fmt: skip
+    for key, value in tags.items():
+        MlflowClient().set_model_version_tag(MODEL_NAME, version, key, value)
+
+
+def robustness_of(reference: str) -> str:
+    """A version's robust_mean_accuracy and its severity as the commands print them, or how to measure it."""
+    version = resolve(reference)
+    if "robust_mean_accuracy" not in version.tags:
+        return f"not measured (mnist-mlops robustness --model-uri models:/{MODEL_NAME}/{version.version})"
+    return f"{float(version.tags['robust_mean_accuracy']):.4f} (severity {version.tags.get('robust_severity', '?')})"
+
+
 def champion_version() -> str | None:
     """The champion's version number, or None when there is none."""
     try:

@@ -37,6 +37,7 @@ class Champion:
     version: str
     family: str
     test_accuracy: float
+    robustness: str | None = None  # robust_mean_accuracy and severity, when a robustness report measured it
     figures: dict[str, bytes] = field(default_factory=dict)  # artifact name -> PNG
     per_class: pd.DataFrame | None = None
 
@@ -140,6 +141,11 @@ def champion() -> Champion | None:
         content = artifact_bytes(source, name)
         if content is not None:
             found.figures[name] = content
+    if "robustness_run_id" in version.tags:
+        found.robustness = registry.robustness_of(found.version)
+        chart = artifact_bytes(version.tags["robustness_run_id"], "robustness_accuracy.png")
+        if chart is not None:
+            found.figures["robustness_accuracy.png"] = chart
     per_class = artifact_bytes(source, "test_per_class_metrics.csv")
     found.per_class = None if per_class is None else pd.read_csv(io.BytesIO(per_class))
     return found

@@ -21,6 +21,12 @@ def compare_versions(a: str, b: str, data_dir: str | None = None) -> PairedCompa
     return compare_predictions(test.y, registry.predicted_digits(a, test.x), registry.predicted_digits(b, test.x))
 
 
+def robustness_of(reference: str) -> str:
+    """A version's robust_mean_accuracy as the commands print it, or how to measure it."""
+    tracking.use_tracking_uri()
+    return registry.robustness_of(reference)
+
+
 def promote_version(candidate: str, force: bool = False, data_dir: str | None = None) -> registry.Promotion:
     """Let the promotion rule decide whether candidate becomes champion (or force it)."""
     tracking.use_tracking_uri()

@@ -2,9 +2,10 @@
 
 Accepted: 784 pixel columns or values per row (pixels in [0, 1], or 0-255 which is rescaled),
 (N, 28, 28) or (N, 28, 28, 1) tensors, and base64-encoded PNG or JPEG images of any size, which are
-brought into MNIST form: grayscale, light background inverted, cropped to the digit, scaled into a
-20x20 box and centred by centre of mass in 28x28. An image with no digit (uniform, blank, or too
-small for a stroke) is refused. Anything else raises InputError naming the problem.
+brought into MNIST form: grayscale, light background inverted, salt-and-pepper noise removed,
+cropped to the digit, scaled into a 20x20 box and centred by centre of mass in 28x28. An image
+with no digit (uniform, blank, or too small for a stroke) is refused.
+Anything else raises InputError naming the problem.
 """
 
 import base64
@@ -14,6 +15,7 @@ import io
 import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
+from scipy import ndimage
 
 from mnist_mlops.data import N_PIXELS
 
@@ -23,6 +25,8 @@ IMAGE_COLUMN = "image"
 IMAGE_PLACE = "image {}: "  # how the error about one image of a request begins
 MIN_SIDE = 8  # pixels; a smaller image cannot hold a stroke, let alone a digit
 MIN_CONTRAST = 0.15  # darkest to lightest pixel; below it (blank paper, JPEG noise) there is no ink
+MAX_SPECKS = 0.01  # share of lone ink pixels above which an image is salt-and-pepper noise, despeckled
+NEIGHBOURS = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]])
 
 
 class InputError(ValueError):
@@ -57,6 +61,17 @@ def check_ink(gray: np.ndarray) -> None:
         raise InputError(f"no digit: the image is uniform (brightness {gray.min():.2f} to {gray.max():.2f}), no ink")
 
 
+def despeckle(gray: np.ndarray) -> np.ndarray:
+    """Salt-and-pepper noise removed by a 3x3 median, when more than MAX_SPECKS of the pixels are lone
+    ink (no inked neighbour): clean strokes have none, and a median would thin them."""
+    ink = gray > 0.5
+    specks = ink & (ndimage.convolve(ink.astype(np.int32), NEIGHBOURS, mode="constant") == 0)
+    if specks.mean() <= MAX_SPECKS:
+        return gray
+    smooth = ndimage.median_filter(gray, size=3)
+    return smooth if smooth.max() > 0.5 else gray  # the noise was all there was: leave it to check_ink's verdict
+
+
 def mnist_form(gray: np.ndarray) -> np.ndarray:
     """Bring a (h, w) grayscale image in [0, 1] into MNIST form: a light digit on black, 28x28;
     an image without a digit raises InputError."""
@@ -65,11 +80,19 @@ def mnist_form(gray: np.ndarray) -> np.ndarray:
     if border.mean() > 0.5:  # a dark digit on light paper, as people write: invert
         gray = 1.0 - gray
     gray = (gray - gray.min()) / (gray.max() - gray.min())  # grey paper, faint pencil: ink 1, paper 0
+    gray = despeckle(gray)
     digit = digit_box(gray)
     scale = 20 / max(digit.shape)
     size = (max(1, round(digit.shape[1] * scale)), max(1, round(digit.shape[0] * scale)))
     resized = Image.fromarray((digit * 255).astype(np.uint8)).resize(size, Image.Resampling.LANCZOS)
     return centre_by_mass(np.asarray(resized, np.float32) / 255)
+
+
+def encode_image(gray: np.ndarray) -> str:
+    """A (h, w) grayscale image in [0, 1] as a base64 PNG: what a client sends."""
+    stream = io.BytesIO()
+    Image.fromarray(np.round(gray * 255).astype(np.uint8)).save(stream, format="PNG")
+    return base64.b64encode(stream.getvalue()).decode()
 
 
 def decode_image(encoded) -> np.ndarray:

@@ -4,6 +4,7 @@ models and search trials."""
 from mnist_mlops.tracking.models import log_model
 from mnist_mlops.tracking.runs import (
     active_run_id,
+    annotate,
     download,
     latest_run_tagged,
     log_csv,
@@ -23,6 +24,7 @@ from mnist_mlops.tracking.trials import SearchTracking, search_tracking
 
 __all__ = [
     "active_run_id",
+    "annotate",
     "SearchTracking",
     "download",
     "latest_run_tagged",

@@ -173,6 +173,15 @@ def log_metrics(metrics: dict[str, float]) -> None:
     mlflow.log_metrics(metrics)
 
 
+def annotate(run_id: str, metrics: dict[str, float], tags: dict[str, str]) -> None:
+    """Add metrics and tags to another run, such as the source run of a model measured later."""
+    client = mlflow.MlflowClient()
+    for key, value in metrics.items():
+        client.log_metric(run_id, key, value)
+    for key, value in tags.items():
+        client.set_tag(run_id, key, value)
+
+
 def log_figure(figure, file_name: str) -> None:
     """Log a matplotlib figure as a PNG artifact of the active run."""
     mlflow.log_figure(figure, file_name)

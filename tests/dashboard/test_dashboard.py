@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from mnist_mlops.cli import cli
-from mnist_mlops.config import BaselineConfig, TrainConfig, TuneConfig
+from mnist_mlops.config import BaselineConfig, RobustnessConfig, TrainConfig, TuneConfig
 from mnist_mlops.jobs.baseline import run_baselines
 from mnist_mlops.jobs.dashboard import build_dashboard
+from mnist_mlops.jobs.robustness import run_robustness
 from mnist_mlops.jobs.train import run_training
 from mnist_mlops.jobs.tune import run_search
 
@@ -49,6 +50,7 @@ def store_with_every_kind(tmp_path_factory, temporary_store):
         run_training(TrainConfig(arch="mlp", hidden=(32,), epochs=2, quiet=True, augment=False, **SMALL))
         tpe = run_search(TuneConfig(family="knn", algo="tpe", max_evals=3, quiet=True, **SMALL))
         run_search(TuneConfig(family="knn", algo="random", max_evals=3, quiet=True, **SMALL))
+        run_robustness(RobustnessConfig(input_format="rows", experiment=SMALL["experiment"]))
         yield uri, tpe
 
 
@@ -67,7 +69,10 @@ def test_dashboard_shows_every_section_with_real_numbers(store_with_every_kind, 
         assert heading in text
     for family in ("dummy", "logreg", "knn", "rf", "mlp"):
         assert family in browser.find_element("id", "leaderboard").text
-    assert f"{tpe.metrics['test_accuracy']:.4f}" in browser.find_element("id", "champion").text
+    champion = browser.find_element("id", "champion")
+    assert f"{tpe.metrics['test_accuracy']:.4f}" in champion.text
+    assert re.search(r"mean accuracy under corruption 0\.\d{4} \(severity 3\)", champion.text)
+    assert champion.find_elements("css selector", "img[alt='robustness_accuracy.png']")
     tuning = browser.find_element("id", "tuning")
     assert tuning.find_elements("css selector", "img[alt='tuning knn']")
     assert "search-knn-tpe" in tuning.text and "search-knn-random" in tuning.text
