@@ -122,6 +122,12 @@ class TrainConfig(JobConfig):
         high=1,
         open_low=True,
     )
+    calibrate: bool = option(
+        False,
+        "Fit a temperature on the validation split that the served model applies to its probabilities "
+        "(temperature scaling); ECE and log loss before it are logged as {split}_uncalibrated_{metric}.",
+        flag=True,
+    )
     register: bool = option(
         False, "Register the model in mnist-digits; the promotion rule decides if it becomes @champion.", flag=True
     )

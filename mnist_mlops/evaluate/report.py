@@ -47,6 +47,16 @@ def classification_report(probabilities: dict[str, tuple[np.ndarray, np.ndarray]
     return report
 
 
+def uncalibrated_metrics(fitted: Fitted, data: Mnist) -> dict[str, float]:
+    """Validation and test ECE and log loss before calibration: {split}_uncalibrated_{metric}."""
+    metrics = {}
+    for split in (data.val, data.test):
+        scores = split_metrics(split.name, split.y, fitted.predict_proba(split)[0])
+        for name in ("ece", "log_loss"):
+            metrics[f"{split.name}_uncalibrated_{name}"] = scores[f"{split.name}_{name}"]
+    return metrics
+
+
 def evaluate(fitted: Fitted, data: Mnist, title: str, seed: int) -> Report:
     """Score a fitted model on every split, timed; add galleries of misclassified and sample test
     predictions, and the training curves and epoch counts of a model trained epoch by epoch."""

@@ -6,13 +6,15 @@ from mnist_mlops.evaluate.report import Report
 from mnist_mlops.serving.model import log_serving_model
 
 
-def register(classifier_uri: str, family: str, report: Report, data: Mnist) -> registry.Promotion:
-    """Log the serving model around a logged classifier on the active run, register it as the
-    challenger and let the promotion rule decide on its paired test predictions; tag the run."""
+def register(
+    classifier_uri: str, family: str, report: Report, data: Mnist, temperature: float = 1.0
+) -> registry.Promotion:
+    """Log the serving model around a logged classifier (with its calibration temperature) on the
+    active run, register it as the challenger and let the promotion rule decide on its paired test
+    predictions; tag the run."""
     source_run_id = tracking.active_run_id()
-    promotion = registry.register(
-        log_serving_model(classifier_uri), family, report.metrics, source_run_id, data.test, report.test_digits
-    )
+    served_uri = log_serving_model(classifier_uri, temperature)
+    promotion = registry.register(served_uri, family, report.metrics, source_run_id, data.test, report.test_digits)
     tracking.log_metrics({"registered_version": float(promotion.version)})
     tracking.set_tags({"registered_version": promotion.version, "promotion_decision": promotion.decision})
     return promotion

@@ -6,10 +6,10 @@ from dataclasses import asdict, dataclass
 from mnist_mlops import models, tracking
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import load_mnist
-from mnist_mlops.evaluate.report import evaluate
+from mnist_mlops.evaluate.report import evaluate, uncalibrated_metrics
 from mnist_mlops.jobs.register import register
 from mnist_mlops.registry import Promotion
-from mnist_mlops.train.fitting import fit
+from mnist_mlops.train.fitting import calibrate, fit
 
 
 @dataclass
@@ -33,9 +33,15 @@ def run_training(config: TrainConfig) -> TrainResult:
         tracking.log_params({**asdict(config), **params})
         tracking.log_datasets(data)
         fitted = fit(family, params, data, config.seed, on_epoch_end=tracking.log_epoch)
+        temperature = 1.0
+        if config.calibrate:
+            tracking.log_metrics(uncalibrated_metrics(fitted, data))
+            fitted = calibrate(fitted, data)
+            temperature = fitted.classifier.temperature
+            tracking.log_metrics({"temperature": temperature})
         report = evaluate(fitted, data, config.arch, config.seed)
         # Like MLflow's Keras autologging: the kept model's figures are the step after the last epoch.
         tracking.log_report(report, step=fitted.epochs_run + 1)
         model_uri = tracking.log_model(fitted.classifier, data.val.x[:5])
-        promotion = register(model_uri, config.arch, report, data) if config.register else None
+        promotion = register(model_uri, config.arch, report, data, temperature) if config.register else None
     return TrainResult(run_id, model_uri, report.metrics, fitted.classifier.estimator, promotion)

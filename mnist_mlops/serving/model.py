@@ -14,6 +14,7 @@ from mlflow.models import Model
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.models.calibrated import with_temperature
 from mnist_mlops.serving.inputs import IMAGE_PLACE, InputError, to_rows
 from mnist_mlops.tracking.models import SKLEARN_REQUIREMENTS, pinned
 
@@ -28,6 +29,7 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
     which the scoring server answers with HTTP 400."""
 
     def load_context(self, context) -> None:
+        self.temperature = (context.model_config or {}).get("temperature", 1.0)
         path = context.artifacts[CLASSIFIER]
         if "sklearn" in Model.load(path).flavors:
             self.classifier = mlflow.sklearn.load_model(path)
@@ -42,6 +44,8 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
         except InputError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error
         proba = np.asarray(self.probabilities(rows), dtype=np.float64)
+        if self.temperature != 1.0:
+            proba = with_temperature(proba, self.temperature)
         # Plain lists of Python floats: the server's JSON encoder then never calls back per number.
         return pd.DataFrame({"digit": proba.argmax(axis=1), "probabilities": proba.round(6).tolist()})
 
@@ -80,13 +84,15 @@ def lite_forward(network) -> Callable[[np.ndarray], np.ndarray]:
     return probabilities
 
 
-def log_serving_model(classifier_uri: str) -> str:
+def log_serving_model(classifier_uri: str, temperature: float = 1.0) -> str:
     """Log the serving wrapper (any input format, digit and probabilities out) around a logged
-    classifier, with this package's code, on the active run; return its URI for the registry."""
+    classifier and its calibration temperature, with this package's code, on the active run;
+    return its URI for the registry."""
     info = mlflow.pyfunc.log_model(
         name="serving_model",
         python_model=DigitClassifier(),
         artifacts={CLASSIFIER: classifier_uri},
+        model_config={"temperature": temperature},
         code_paths=[str(PACKAGE)],
         pip_requirements=pinned(SERVING_REQUIREMENTS),
     )

@@ -82,3 +82,21 @@ def test_same_seed_same_result(tracking_store):
     assert first["val_log_loss"] == pytest.approx(second["val_log_loss"], abs=1e-6)
     other = run_training(TrainConfig(**{**config.__dict__, "seed": 12})).metrics
     assert other["val_log_loss"] != pytest.approx(first["val_log_loss"], abs=1e-6)
+
+
+def test_calibrate_lowers_validation_log_loss_and_the_served_model_applies_it(tracking_store, small_mnist):
+    """Label smoothing leaves a network under-confident; the fitted temperature sharpens it."""
+    config = TrainConfig(arch="mlp", hidden=(64,), label_smoothing=0.3, calibrate=True, register=True, **QUICK)
+    result = run_training(config)
+    metrics = result.metrics
+    run = mlflow.get_run(result.run_id).data.metrics
+    assert run["temperature"] < 1
+    assert metrics["val_log_loss"] < run["val_uncalibrated_log_loss"]
+    assert metrics["val_ece"] < run["val_uncalibrated_ece"]
+    served = mlflow.pyfunc.load_model("models:/mnist-digits@champion").predict(pd.DataFrame(small_mnist.test.x[:50]))
+    raw = result.model.predict(small_mnist.test.x[:50], verbose=0)
+    expected = raw ** (1 / run["temperature"])
+    np.testing.assert_allclose(
+        np.stack(served["probabilities"]), expected / expected.sum(axis=1, keepdims=True), atol=2e-5
+    )
+    np.testing.assert_array_equal(served["digit"], raw.argmax(axis=1))

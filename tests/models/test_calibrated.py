@@ -1,0 +1,43 @@
+"""Temperature scaling: the fitted temperature undoes a known one; the digit never changes."""
+
+import numpy as np
+import pytest
+
+from mnist_mlops.models.calibrated import fit_temperature, log_loss_at, with_temperature
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+@pytest.fixture
+def calibrated_case():
+    """Labels drawn from the probabilities themselves: calibrated at temperature 1."""
+    rng = np.random.default_rng(0)
+    proba = softmax(rng.normal(0, 3, (20_000, 10)))
+    labels = np.array([rng.choice(10, p=row) for row in proba])
+    return proba, labels
+
+
+def test_temperature_one_changes_nothing_and_zeros_stay_zero():
+    proba = np.array([[0.7, 0.3, 0.0], [0.2, 0.2, 0.6]])
+    np.testing.assert_allclose(with_temperature(proba, 1.0), proba, atol=1e-12)
+    sharper = with_temperature(proba, 0.5)
+    assert sharper[0, 2] == 0 and sharper[0, 0] > 0.7
+    np.testing.assert_allclose(sharper[0, :2], np.array([0.49, 0.09]) / 0.58)  # p^2, normalised
+    np.testing.assert_array_equal(sharper.argmax(axis=1), proba.argmax(axis=1))
+
+
+@pytest.mark.parametrize("distortion", [0.5, 2.0])
+def test_the_fitted_temperature_undoes_a_distortion(calibrated_case, distortion):
+    proba, labels = calibrated_case
+    distorted = with_temperature(proba, distortion)
+    temperature = fit_temperature(distorted, labels)
+    assert temperature == pytest.approx(1 / distortion, rel=0.05)
+    assert log_loss_at(distorted, labels, temperature) < log_loss_at(distorted, labels, 1.0)
+
+
+def test_a_calibrated_model_keeps_temperature_one(calibrated_case):
+    proba, labels = calibrated_case
+    assert fit_temperature(proba, labels) == pytest.approx(1.0, abs=0.05)
