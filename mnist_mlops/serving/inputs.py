@@ -2,9 +2,9 @@
 
 Accepted: 784 pixel columns or values per row (pixels in [0, 1], or 0-255 which is rescaled),
 (N, 28, 28) or (N, 28, 28, 1) tensors, and base64-encoded PNG or JPEG images of any size, which are
-brought into MNIST form: grayscale, light background inverted, salt-and-pepper noise removed,
-cropped to the digit, scaled into a 20x20 box and centred by centre of mass in 28x28. An image
-with no digit (uniform, blank, or too small for a stroke) is refused.
+brought into MNIST form: transparency laid on white, grayscale, light background inverted,
+salt-and-pepper noise removed, cropped to the digit, scaled into a 20x20 box and centred by centre
+of mass in 28x28. An image with no digit (uniform, blank, or too small for a stroke) is refused.
 Anything else raises InputError naming the problem.
 """
 
@@ -25,6 +25,7 @@ IMAGE_COLUMN = "image"
 IMAGE_PLACE = "image {}: "  # how the error about one image of a request begins
 MIN_SIDE = 8  # pixels; a smaller image cannot hold a stroke, let alone a digit
 MIN_CONTRAST = 0.15  # darkest to lightest pixel; below it (blank paper, JPEG noise) there is no ink
+PAPER_NOISE_SIGMAS = 3  # noise this far above the paper's level is taken for paper, not ink
 MAX_SPECKS = 0.01  # share of lone ink pixels above which an image is salt-and-pepper noise, despeckled
 NEIGHBOURS = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]])
 
@@ -61,6 +62,19 @@ def check_ink(gray: np.ndarray) -> None:
         raise InputError(f"no digit: the image is uniform (brightness {gray.min():.2f} to {gray.max():.2f}), no ink")
 
 
+def without_paper_noise(gray: np.ndarray) -> np.ndarray:
+    """Paper grain and sensor noise taken out: pixels within PAPER_NOISE_SIGMAS robust standard
+    deviations of the paper's level (the median: most of a page is paper) become 0, the rest is
+    rescaled. A clean image (paper of one level) is returned as it is."""
+    level = np.median(gray)
+    spread = 1.4826 * np.median(np.abs(gray - level))  # the standard deviation, were the noise normal
+    if spread == 0:
+        return gray
+    floor = min(level + PAPER_NOISE_SIGMAS * spread, 0.5)
+    ink = np.percentile(gray[gray > floor], 90) if (gray > floor).any() else 1.0  # noise also spread the ink's level
+    return np.clip((gray - floor) / (ink - floor), 0, 1)
+
+
 def despeckle(gray: np.ndarray) -> np.ndarray:
     """Salt-and-pepper noise removed by a 3x3 median, when more than MAX_SPECKS of the pixels are lone
     ink (no inked neighbour): clean strokes have none, and a median would thin them."""
@@ -80,7 +94,7 @@ def mnist_form(gray: np.ndarray) -> np.ndarray:
     if border.mean() > 0.5:  # a dark digit on light paper, as people write: invert
         gray = 1.0 - gray
     gray = (gray - gray.min()) / (gray.max() - gray.min())  # grey paper, faint pencil: ink 1, paper 0
-    gray = despeckle(gray)
+    gray = despeckle(without_paper_noise(gray))
     digit = digit_box(gray)
     scale = 20 / max(digit.shape)
     size = (max(1, round(digit.shape[1] * scale)), max(1, round(digit.shape[0] * scale)))
@@ -95,6 +109,15 @@ def encode_image(gray: np.ndarray) -> str:
     return base64.b64encode(stream.getvalue()).decode()
 
 
+def on_white(image: Image.Image) -> Image.Image:
+    """An image with transparency laid on white paper, as a browser shows it; others as they are.
+    (Converting to grayscale drops alpha: black strokes on a transparent canvas became all black.)"""
+    if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
+        return image
+    rgba = image.convert("RGBA")
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+
+
 def decode_image(encoded) -> np.ndarray:
     """Decode one base64 PNG or JPEG into a 784-value MNIST row."""
     if not isinstance(encoded, (str, bytes)):
@@ -106,7 +129,7 @@ def decode_image(encoded) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as image:
             if image.format not in ("PNG", "JPEG"):
                 raise InputError(f"{image.format} is not accepted; send PNG or JPEG")
-            gray = np.asarray(image.convert("L"), np.float32) / 255
+            gray = np.asarray(on_white(image).convert("L"), np.float32) / 255
     except (binascii.Error, ValueError) as error:
         if isinstance(error, InputError):
             raise

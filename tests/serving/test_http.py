@@ -141,3 +141,20 @@ def test_a_keras_champion_is_served_too(sklearn_champion, tracking_server, small
         np.testing.assert_allclose(probabilities, network.model.predict(rows, verbose=0), atol=1e-5)
     finally:
         servers.stop(process)
+
+
+def test_digits_as_people_send_them_are_read_by_a_served_network(sklearn_champion, rendered, tmp_path, servers):
+    """The `fast` network trained on all images, served: every rendering of real test digits (paper,
+    colour, alpha, thick and thin pens, a noisy photo, off-centre, chalk) is read."""
+    config = TrainConfig(arch="fast", quiet=True, experiment="serving", register=True)
+    promote_version(run_training(config).promotion.version, force=True)
+    process, url = serve_champion(servers, dict(os.environ), tmp_path)
+    try:
+        encoded, labels = rendered
+        for name, images in encoded.items():
+            request = {"dataframe_split": {"columns": ["image"], "data": [[image] for image in images]}}
+            accuracy = np.mean(digits_of(ask(url, request)) == labels)
+            assert accuracy >= 0.9, f"{name}: {accuracy:.2f}"
+        assert ask(url, {"inputs": {"image": [BLANK_64]}}).status_code == 400
+    finally:
+        servers.stop(process)

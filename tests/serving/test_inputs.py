@@ -119,3 +119,19 @@ def test_gif_is_refused():
     Image.fromarray(np.zeros((28, 28), np.uint8)).save(stream, format="GIF")
     with pytest.raises(InputError, match="GIF is not accepted"):
         to_rows(pd.DataFrame({"image": [base64.b64encode(stream.getvalue()).decode()]}))
+
+
+@pytest.fixture(scope="module")
+def knn(small_mnist):
+    return KNeighborsClassifier(3).fit(small_mnist.train.x, small_mnist.train.y)
+
+
+@pytest.mark.parametrize("name", ["paper", "coloured", "transparent", "noisy", "off_centre", "chalk"])
+def test_digits_as_people_send_them_reach_the_model_in_mnist_form(name, rendered, knn, small_mnist):
+    """Paper, colour, alpha, noise, an off-centre digit and chalk leave the digit as it was: a
+    nearest-neighbour model on raw pixels, which forgives nothing, reads it nearly as well as the
+    original rows. (Thicker and thinner pens change the digit; a network reads those, test_http.py.)"""
+    encoded, labels = rendered
+    original = (knn.predict(small_mnist.test.x[: len(labels)]) == labels).mean()
+    accuracy = (knn.predict(to_rows(pd.DataFrame({"image": encoded[name]}))) == labels).mean()
+    assert accuracy >= original - 0.1, f"{accuracy:.2f} against {original:.2f} for the originals"
