@@ -25,7 +25,7 @@ def trained(workdir: Path) -> dict:
     for augment in ("true", "false"):
         run_measured(["train", "--augment", augment, "--calibrate", "--register", "--quiet", "--experiment", "bench"],
                      workdir)  # fmt: skip
-        row = bench_runs(workdir, f"params.augment = '{augment}'").iloc[0]
+        row = bench_runs(workdir, f"params.augment = '{augment.title()}'").iloc[0]  # logged as Python writes it
         names = ["val_accuracy", "test_accuracy", "test_uncalibrated_ece", "test_ece", "val_uncalibrated_log_loss",
                  "val_log_loss", "temperature"]  # fmt: skip
         found[f"augment={augment}"] = {"version": row["tags.registered_version"], **rounded(row, names)}

@@ -17,6 +17,8 @@ from mnist_mlops.sqlite_store import use_write_ahead_log
 from mnist_mlops.stop import exit_if_stopped
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # embedded store in the working directory
+# What the MLflow 3 UI reads to open an experiment on its training runs rather than its GenAI views.
+EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
 # Keras' names for what an epoch logs, and ours ({split}_{name}).
 EPOCH_METRICS = {
     "loss": "train_loss",
@@ -70,9 +72,18 @@ def run(name: str, tags: dict[str, str], nested: bool = False, run_id: str | Non
     with mlflow.start_run(run_id=run_id, run_name=None if run_id else name, nested=nested, tags=tags) as active:
         if not nested:  # under `mlflow run` the run exists already and takes our name now
             mlflow.set_tag("mlflow.runName", name)
+            mark_experiment(active.info.experiment_id)
         with recording_errors():
             yield active.info.run_id
             exit_if_stopped()
+
+
+def mark_experiment(experiment_id: str) -> None:
+    """Tag an experiment as model development, once, so the UI opens it on its runs."""
+    client = mlflow.MlflowClient()
+    key, kind = EXPERIMENT_KIND
+    if client.get_experiment(experiment_id).tags.get(key) != kind:
+        client.set_experiment_tag(experiment_id, key, kind)
 
 
 def active_run_id() -> str:

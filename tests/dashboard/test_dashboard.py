@@ -105,8 +105,11 @@ def test_the_mlflow_ui_of_a_tracking_server_lists_the_runs(store_with_every_kind
                "--backend-store-uri", uri, "--workers", "1"]  # fmt: skip
     process = servers.start(command, f"http://127.0.0.1:{port}/health", dict(os.environ), tmp_path)
     try:
-        experiment = mlflow.get_experiment_by_name("dash").experiment_id
-        browser.get(f"http://127.0.0.1:{port}/#/experiments/{experiment}/runs")  # the training runs table
+        experiment = mlflow.get_experiment_by_name("dash")
+        assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+        # MLflow 3.17's UI follows its GenAI / Model training switch (kept in the browser) over the tag
+        page = f"http://127.0.0.1:{port}/#/experiments/{experiment.experiment_id}?workflowType=machine_learning"
+        browser.get(page)
         WebDriverWait(browser, 60).until(lambda d: "baselines" in d.find_element("tag name", "body").text)
         text = browser.find_element("tag name", "body").text
         assert "search-knn-tpe" in text and "mlp" in text
