@@ -29,6 +29,7 @@ bench: $(INSTALLED)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.tuned_cnn
 	$(BIN)/python -m bench.spark
 	$(BIN)/python -m bench.serving
+	$(BIN)/python -m bench.robustness
 
 browser:  ## Debian's headless Chromium and its driver, for the dashboard tests
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \

@@ -60,7 +60,9 @@ class BaselineConfig(JobConfig):
         choices=lambda: (*models.names("sklearn"), "all"),
     )
     C: float = option(1.0, "logreg: inverse regularisation strength.", low=0, open_low=True)
-    max_iter: int = option(100, "logreg: solver iterations.", low=1)
+    max_iter: int = option(
+        1000, "logreg: most solver iterations; lbfgs stops once it converges (about 250 on all images).", low=1
+    )
     k: int = option(4, "knn: neighbours that vote.", low=1)
     weights: str = option("distance", "knn: how neighbours' votes are weighted.", choices=("uniform", "distance"))
     metric: str = option(

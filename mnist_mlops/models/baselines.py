@@ -87,8 +87,8 @@ register(
         "logreg",
         logreg_steps,
         fields={"C": "clf__C", "max_iter": "clf__max_iter"},
-        space={"clf__C": ("loguniform", 1e-3, 1e2), "clf__max_iter": ("int", 50, 300, 50)},
-        key_params=("clf__C", "clf__max_iter"),
+        space={"clf__C": ("loguniform", 1e-3, 1e2)},  # max_iter only needs to let lbfgs converge
+        key_params=("clf__C",),
     )
 )
 register(

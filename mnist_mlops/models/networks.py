@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 from mnist_mlops.models.family import Family
+from mnist_mlops.native_logs import import_tensorflow
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def network_family(architecture, recipe: dict, space: dict, key_params: tuple[st
     training = [spec.name for spec in fields(Recipe)]
 
     def build(params: dict, seed: int):
+        import_tensorflow()
         from mnist_mlops.models.keras_classifier import NetworkClassifier, seed_everything, use_every_core
 
         use_every_core()
