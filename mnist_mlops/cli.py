@@ -100,10 +100,13 @@ def tune(**options) -> None:
 @cli.command()
 @config_options(PipelineConfig)
 def pipeline(**options) -> None:
-    """The main job: every baseline, the default network, a short TPE search, the champion registered."""
+    """The main job: every baseline, the default network, a short TPE search, the champion registered
+    and measured under corruption."""
     from mnist_mlops.jobs.pipeline import run_pipeline
 
-    click.echo(table_text(run_pipeline(PipelineConfig(**options))))
+    result = run_pipeline(PipelineConfig(**options))
+    click.echo(table_text(result.summary))
+    click.echo(f"the champion under corruption: robust_mean_accuracy={result.robust_mean_accuracy:.4f}")
 
 
 @cli.command()

@@ -47,6 +47,7 @@ class JobConfig(RunConfig):
     )
 
 
+RUN_FIELDS = tuple(spec.name for spec in fields(RunConfig))
 JOB_FIELDS = tuple(spec.name for spec in fields(JobConfig))
 
 

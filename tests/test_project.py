@@ -115,7 +115,9 @@ def test_mlflow_run_main_runs_the_whole_pipeline_under_the_project_run(tracking_
     project = runs[runs["tags.mlflow.project.entryPoint"] == "main"]
     assert len(project) == 1 and (runs["status"] == "FINISHED").all()
     under_project = runs[runs["tags.mlflow.parentRunId"] == project["run_id"].item()]
-    assert sorted(under_project["tags.mlflow.runName"]) == ["baselines", "mlp", "search-knn-tpe"]
+    assert sorted(under_project["tags.mlflow.runName"]) == ["baselines", "mlp", "robustness", "search-knn-tpe"]
+    robustness = under_project[under_project["tags.mlflow.runName"] == "robustness"].iloc[0]
+    assert robustness["params.limit"] == "1000" and 0 < robustness["metrics.robust_mean_accuracy"] < 1
     baselines = under_project[under_project["tags.mlflow.runName"] == "baselines"]["run_id"].item()
     assert sorted(runs[runs["tags.mlflow.parentRunId"] == baselines]["tags.mlflow.runName"]) == [
         "dummy",

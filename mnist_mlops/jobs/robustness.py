@@ -72,9 +72,9 @@ def run_robustness(config: RobustnessConfig) -> RobustnessResult:
         report = robustness_report(digits_of, images, labels, config.severity, config.seed)
         report.metrics["robustness_seconds"] = time.perf_counter() - start
         tracking.log_report(report)
-        mean = report.metrics["robust_mean_accuracy"]
-        if config.limit is None and source.run_id:
+        mean, whole_test_set = report.metrics["robust_mean_accuracy"], len(labels) == len(test)
+        if whole_test_set and source.run_id:
             tracking.annotate(source.run_id, {"robust_mean_accuracy": mean}, {"robustness_run_id": run_id})
-        if config.limit is None and source.version:
+        if whole_test_set and source.version:
             registry.record_robustness(source.version, mean, config.severity, run_id)
     return RobustnessResult(run_id, report.metrics, report.tables["robustness.csv"])
