@@ -1,6 +1,7 @@
 """The `mnist-mlops` command line: one subcommand per job, its options made from the job's config."""
 
 import logging
+import os
 from dataclasses import fields
 
 import click
@@ -45,6 +46,9 @@ def cli(verbose: bool) -> None:
 
     Runs are tracked in $MLFLOW_TRACKING_URI, by default sqlite:///mlflow.db in the working directory.
     """
+    # MLflow's own INFO lines (creating tables, experiments) and download bars are not this job's news.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("mnist_mlops").setLevel(logging.DEBUG if verbose else logging.INFO)
     exit_on_stop_signals()

@@ -103,6 +103,18 @@ def apply(version: str, decision: Decision) -> Promotion:
     return Promotion(version, decision.promoted, decision.text)
 
 
+def create_version(model_uri: str, run_id: str, tags: dict[str, str]) -> str:
+    """A new version of mnist-digits for a logged model (models:/<model id>); the registered model is
+    created on first use. MlflowClient, unlike mlflow.register_model, prints nothing."""
+    client = MlflowClient()
+    try:
+        client.get_registered_model(MODEL_NAME)
+    except MlflowException:
+        client.create_registered_model(MODEL_NAME)
+    model_id = model_uri.removeprefix("models:/")
+    return str(client.create_model_version(MODEL_NAME, model_uri, run_id, tags=tags, model_id=model_id).version)
+
+
 def register(
     model_uri: str, family: str, metrics: dict[str, float], source_run_id: str, test: Split, test_digits: np.ndarray
 ) -> Promotion:
@@ -115,7 +127,7 @@ def register(
         "val_accuracy": f"{metrics['val_accuracy']:.6f}",
         "source_run_id": source_run_id,
     }
-    version = str(mlflow.register_model(model_uri, MODEL_NAME, tags=tags).version)
+    version = create_version(model_uri, source_run_id, tags)
     MlflowClient().set_registered_model_alias(MODEL_NAME, CHALLENGER, version)
     champion = champion_version()
     champion_digits = None if champion is None else predicted_digits(champion, test.x)

@@ -13,7 +13,7 @@ def register(
     active run, register it as the challenger and let the promotion rule decide on its paired test
     predictions; tag the run."""
     source_run_id = tracking.active_run_id()
-    served_uri = log_serving_model(classifier_uri, temperature)
+    served_uri = log_serving_model(classifier_uri, data.val.x[:5], temperature)
     promotion = registry.register(served_uri, family, report.metrics, source_run_id, data.test, report.test_digits)
     tracking.log_metrics({"registered_version": float(promotion.version)})
     tracking.set_tags({"registered_version": promotion.version, "promotion_decision": promotion.decision})

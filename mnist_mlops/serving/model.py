@@ -1,44 +1,64 @@
 """The model the registry holds and `mlflow models serve` runs: any trained classifier behind one
-input contract (see serving/inputs.py), answering each row with the digit and ten probabilities."""
+input contract (see serving/inputs.py), answering each row with the digit and ten probabilities.
 
-import os
-import threading
-from collections.abc import Callable
+It is logged from code (served.py), not pickled. A Keras classifier is converted to LiteRT when the
+model is logged, and the flatbuffer is one of its artifacts, so loading it needs no TensorFlow.
+"""
+
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.exceptions import MlflowException
-from mlflow.models import Model
+from mlflow.models import Model, ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.types import ColSpec, Schema
+from mlflow.types.schema import Array
 
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.models.calibrated import with_temperature
+from mnist_mlops.native_logs import import_tensorflow
 from mnist_mlops.serving.inputs import IMAGE_PLACE, InputError, to_rows
+from mnist_mlops.serving.litert import lite_forward, to_litert
 from mnist_mlops.tracking.models import SKLEARN_REQUIREMENTS, pinned
 
 CLASSIFIER = "classifier"  # the artifact: an MLflow sklearn or tensorflow (Keras) model
-CHUNK = 250  # rows per call of a network
+LITERT = "litert"  # the artifact of a Keras classifier: its network as a LiteRT flatbuffer
 SERVING_REQUIREMENTS = (*SKLEARN_REQUIREMENTS, "tensorflow", "keras", "ai-edge-litert", "pillow")
 PACKAGE = Path(__file__).resolve().parents[1]  # mnist_mlops/, logged with the model as its code
+SERVED_CODE = Path(__file__).with_name("served.py")
+# No input schema: the model takes pixels, tensors or images and checks them itself (inputs.py).
+SIGNATURE = ModelSignature(
+    inputs=None, outputs=Schema([ColSpec("long", "digit"), ColSpec(Array("double"), "probabilities")])
+)
+# model_config "output": what predict answers. Load with {"output": "digit"} for mlflow.models.evaluate,
+# whose classifier evaluator takes one prediction per row.
+OUTPUTS = ("digit and probabilities", "digit")
 
 
 class DigitClassifier(mlflow.pyfunc.PythonModel):
-    """Wraps a scikit-learn pipeline or a Keras network; bad requests raise INVALID_PARAMETER_VALUE,
+    """Wraps a scikit-learn pipeline or a LiteRT network; bad requests raise INVALID_PARAMETER_VALUE,
     which the scoring server answers with HTTP 400."""
 
     def load_context(self, context) -> None:
-        self.temperature = (context.model_config or {}).get("temperature", 1.0)
-        path = context.artifacts[CLASSIFIER]
-        if "sklearn" in Model.load(path).flavors:
-            self.classifier = mlflow.sklearn.load_model(path)
-            self.probabilities = self.classifier.predict_proba
-        else:
-            self.classifier = mlflow.tensorflow.load_model(path)
-            self.probabilities = lite_forward(self.classifier)
+        config = context.model_config or {}
+        self.temperature, self.output = config.get("temperature", 1.0), config.get("output", OUTPUTS[0])
+        if self.output not in OUTPUTS:
+            raise MnistMlopsError(f"model_config output {self.output!r}: choose one of {', '.join(OUTPUTS)}")
+        if LITERT in context.artifacts:
+            self.probabilities = lite_forward(Path(context.artifacts[LITERT]).read_bytes())
+        elif "sklearn" in Model.load(context.artifacts[CLASSIFIER]).flavors:
+            self.probabilities = mlflow.sklearn.load_model(context.artifacts[CLASSIFIER]).predict_proba
+        else:  # a version logged before its network was converted at log time
+            self.probabilities = lite_forward(to_litert(keras_network(context.artifacts[CLASSIFIER])))
 
-    def predict(self, context, model_input, params=None) -> pd.DataFrame:
+    def predict(
+        self, context, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame | pd.Series:
+        """The digit and ten probabilities of each row (pixels, a tensor or an image; see serving/inputs.py)."""
         try:
             rows = to_rows(model_input)
         except InputError as error:
@@ -46,56 +66,37 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
         proba = np.asarray(self.probabilities(rows), dtype=np.float64)
         if self.temperature != 1.0:
             proba = with_temperature(proba, self.temperature)
+        if self.output == "digit":
+            return pd.Series(proba.argmax(axis=1), name="digit")
         # Plain lists of Python floats: the server's JSON encoder then never calls back per number.
         return pd.DataFrame({"digit": proba.argmax(axis=1), "probabilities": proba.round(6).tolist()})
 
 
-def lite_forward(network) -> Callable[[np.ndarray], np.ndarray]:
-    """The network converted to LiteRT (TensorFlow Lite) and run on CHUNK rows at a time.
-
-    LiteRT runs the whole network in its XNNPACK CPU kernels, with no per-call graph dispatch: for
-    the default CNN on two cores, one image takes 0.2-0.4 ms (1.6 ms as a TensorFlow graph) and
-    1,000 images 118-150 ms (204 ms); probabilities differ from Keras' by under 1e-7. Chunks keep
-    the activations in cache. The interpreter is not thread-safe, so concurrent requests (the
-    scoring server predicts in worker threads) take turns; it uses every core while it runs.
-    """
-    import tensorflow as tf
-    from ai_edge_litert.interpreter import Interpreter
-
-    flatbuffer = tf.lite.TFLiteConverter.from_keras_model(network).convert()
-    interpreter = Interpreter(model_content=flatbuffer, num_threads=len(os.sched_getaffinity(0)))
-    interpreter.allocate_tensors()  # for the converted input shape (1, 784); other shapes reallocate
-    rows_in = interpreter.get_input_details()[0]["index"]
-    probabilities_out = interpreter.get_output_details()[0]["index"]
-    turn = threading.Lock()
-
-    def forward(chunk: np.ndarray) -> np.ndarray:
-        if tuple(interpreter.get_input_details()[0]["shape"]) != chunk.shape:
-            interpreter.resize_tensor_input(rows_in, chunk.shape)
-            interpreter.allocate_tensors()
-        interpreter.set_tensor(rows_in, chunk)
-        interpreter.invoke()
-        return interpreter.get_tensor(probabilities_out)  # a copy: the next invoke overwrites its buffer
-
-    def probabilities(rows: np.ndarray) -> np.ndarray:
-        with turn:
-            return np.concatenate([forward(rows[i : i + CHUNK]) for i in range(0, len(rows), CHUNK)])
-
-    return probabilities
+def keras_network(uri: str):
+    """A logged Keras classifier's network, loaded without TensorFlow's start-up lines."""
+    import_tensorflow()
+    return mlflow.tensorflow.load_model(uri)
 
 
-def log_serving_model(classifier_uri: str, temperature: float = 1.0) -> str:
-    """Log the serving wrapper (any input format, digit and probabilities out) around a logged
-    classifier and its calibration temperature, with this package's code, on the active run;
-    return its URI for the registry."""
-    info = mlflow.pyfunc.log_model(
-        name="serving_model",
-        python_model=DigitClassifier(),
-        artifacts={CLASSIFIER: classifier_uri},
-        model_config={"temperature": temperature},
-        code_paths=[str(PACKAGE)],
-        pip_requirements=pinned(SERVING_REQUIREMENTS),
-    )
+def log_serving_model(classifier_uri: str, example: np.ndarray, temperature: float = 1.0) -> str:
+    """Log the serving model (any input format, digit and probabilities out) from code around a
+    logged classifier, with its calibration temperature, a Keras network's LiteRT conversion, this
+    package's code and example rows, on the active run; return its URI for the registry."""
+    with tempfile.TemporaryDirectory() as folder:
+        artifacts = {CLASSIFIER: classifier_uri}
+        if "sklearn" not in Model.load(classifier_uri).flavors:
+            artifacts[LITERT] = str(Path(folder) / "network.tflite")
+            Path(artifacts[LITERT]).write_bytes(to_litert(keras_network(classifier_uri)))
+        info = mlflow.pyfunc.log_model(
+            name="serving_model",
+            python_model=str(SERVED_CODE),
+            artifacts=artifacts,
+            model_config={"temperature": temperature, "output": OUTPUTS[0]},
+            signature=SIGNATURE,
+            input_example=example,
+            code_paths=[str(PACKAGE)],
+            pip_requirements=pinned(SERVING_REQUIREMENTS),
+        )
     return info.model_uri
 
 

@@ -40,10 +40,16 @@ def log_keras_model(model, example: np.ndarray) -> str:
     mlflow.tensorflow, not mlflow.keras: in MLflow 3.17 the latter writes the input example
     before it creates the model folder and fails.
     """
+    import keras
+
     signature = infer_signature(example, model.predict(example, verbose=0))
-    info = mlflow.tensorflow.log_model(
-        model, name="model", signature=signature, input_example=example, pip_requirements=pinned(KERAS_REQUIREMENTS)
-    )
+    keras.utils.disable_interactive_logging()  # MLflow checks the input example with a default predict()
+    try:
+        info = mlflow.tensorflow.log_model(
+            model, name="model", signature=signature, input_example=example, pip_requirements=pinned(KERAS_REQUIREMENTS)
+        )
+    finally:
+        keras.utils.enable_interactive_logging()
     return info.model_uri
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from mnist_mlops import models
 from mnist_mlops.config import TrainConfig
-from mnist_mlops.serving.model import CHUNK, lite_forward
+from mnist_mlops.serving.litert import CHUNK, lite_forward, to_litert
 
 
 def network(name: str):
@@ -18,7 +18,7 @@ def network(name: str):
 @pytest.mark.parametrize("arch", models.names("keras"))
 def test_lite_forward_equals_keras_for_any_batch_size(arch, small_mnist):
     keras_network = network(arch)
-    forward = lite_forward(keras_network)
+    forward = lite_forward(to_litert(keras_network))
     for count in (1, 3, CHUNK + 7, 1):  # one image first: the interpreter's converted shape
         rows = small_mnist.test.x[:count]
         np.testing.assert_allclose(forward(rows), keras_network.predict(rows, verbose=0), atol=1e-6)
@@ -26,7 +26,7 @@ def test_lite_forward_equals_keras_for_any_batch_size(arch, small_mnist):
 
 def test_lite_forward_serves_concurrent_callers(small_mnist):
     keras_network = network("cnn")
-    forward = lite_forward(keras_network)
+    forward = lite_forward(to_litert(keras_network))
     batches = [small_mnist.test.x[start : start + size] for start, size in enumerate([1, 40, 300, 2, 1, 90] * 4)]
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(forward, batches))
