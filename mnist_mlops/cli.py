@@ -50,7 +50,12 @@ def cli(verbose: bool) -> None:
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mnist_mlops").setLevel(logging.DEBUG if verbose else logging.INFO)
+    progress = logging.StreamHandler()  # the jobs' lines of what they do and found, on stderr
+    progress.setFormatter(logging.Formatter("%(message)s"))
+    ours = logging.getLogger("mnist_mlops")
+    ours.setLevel(logging.DEBUG if verbose else logging.INFO)
+    ours.addHandler(progress)
+    ours.propagate = False
     exit_on_stop_signals()
 
 

@@ -47,7 +47,7 @@ class JobConfig(RunConfig):
     )
 
 
-RUN_FIELDS = tuple(spec.name for spec in fields(RunConfig))
+RUN_CONFIG_FIELDS = tuple(spec.name for spec in fields(RunConfig))
 JOB_FIELDS = tuple(spec.name for spec in fields(JobConfig))
 
 
@@ -134,6 +134,9 @@ class TrainConfig(JobConfig):
     register: bool = option(
         False, "Register the model in mnist-digits; the promotion rule decides if it becomes @champion.", flag=True
     )
+    system_metrics: bool = option(
+        True, "Log the machine's CPU, memory and disk use as system/* metrics of the run (MLflow's monitor).", flag=True
+    )
     quiet: bool = option(False, "No progress bars.", flag=True)
 
 
@@ -171,6 +174,9 @@ class TuneConfig(JobConfig):
     )
     parallelism: int = option(1, "Trials at once (more than 1 needs --backend spark).", low=1)
     spark_master: str | None = option(None, "Spark master URL, e.g. spark://host:7077 [default: local[PARALLELISM]].")
+    system_metrics: bool = option(
+        True, "Log the machine's CPU, memory and disk use as system/* metrics of the run (MLflow's monitor).", flag=True
+    )
     quiet: bool = option(False, "No progress bar.", flag=True)
 
     def __post_init__(self):
@@ -192,6 +198,9 @@ class PipelineConfig(JobConfig):
     epochs: int | None = option(None, "Epochs of that network (0: its recipe's).", low=1)
     tune_family: str = option("knn", "Family of the short TPE search.", choices=lambda: models.names(tunable=True))
     max_evals: int = option(12, "Trials of that search.", low=1)
+    system_metrics: bool = option(
+        True, "Log the machine's CPU, memory and disk use as system/* metrics of the run (MLflow's monitor).", flag=True
+    )
     quiet: bool = option(False, "No progress bars.", flag=True)
 
 

@@ -28,6 +28,12 @@ class Report:
     test_digits: np.ndarray | None = None  # the predicted digit of each test image, for paired comparisons
 
 
+def found(name: str, metrics: dict[str, float]) -> str:
+    """One line of what an evaluation found, as the jobs print it while they run."""
+    seconds = f", fit {metrics['fit_seconds']:.1f} s" if "fit_seconds" in metrics else ""
+    return f"{name}: val_accuracy {metrics['val_accuracy']:.4f}, test_accuracy {metrics['test_accuracy']:.4f}{seconds}"
+
+
 def classification_report(probabilities: dict[str, tuple[np.ndarray, np.ndarray]], title: str) -> Report:
     """Score each split from (labels, probabilities); add confusion and per-class artifacts for test."""
     report = Report()

@@ -8,7 +8,7 @@ import pandas as pd
 from mnist_mlops import tracking
 from mnist_mlops.config import (
     JOB_FIELDS,
-    RUN_FIELDS,
+    RUN_CONFIG_FIELDS,
     BaselineConfig,
     PipelineConfig,
     RobustnessConfig,
@@ -43,12 +43,9 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
     with tracking.run("pipeline", {"model_kind": "pipeline"}):
         tracking.log_params(asdict(config))
         baselines = run_baselines(BaselineConfig(model="all", **shared))
-        network = run_training(
-            TrainConfig(arch=config.arch, epochs=config.epochs, register=True, quiet=config.quiet, **shared)
-        )
-        search = run_search(
-            TuneConfig(family=config.tune_family, algo="tpe", max_evals=config.max_evals, quiet=config.quiet, **shared)
-        )
+        shared |= {"quiet": config.quiet, "system_metrics": config.system_metrics}
+        network = run_training(TrainConfig(arch=config.arch, epochs=config.epochs, register=True, **shared))
+        search = run_search(TuneConfig(family=config.tune_family, algo="tpe", max_evals=config.max_evals, **shared))
         summary = pd.DataFrame(
             [
                 *(stage(f"baseline {row['model']}", row) for row in baselines.to_dict("records")),
@@ -57,5 +54,6 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
             ]
         )
         tracking.log_csv(summary.set_index("stage"), "pipeline.csv")
-        robustness = run_robustness(RobustnessConfig(limit=config.limit, **{key: shared[key] for key in RUN_FIELDS}))
+        run_fields = {key: shared[key] for key in RUN_CONFIG_FIELDS}
+        robustness = run_robustness(RobustnessConfig(limit=config.limit, **run_fields))
     return PipelineResult(summary, robustness.metrics["robust_mean_accuracy"])

@@ -1,9 +1,13 @@
 """Registering a trained model: the one way every job offers a model to the registry."""
 
+import logging
+
 from mnist_mlops import registry, tracking
 from mnist_mlops.data import Mnist
 from mnist_mlops.evaluate.report import Report
 from mnist_mlops.serving.model import log_serving_model
+
+log = logging.getLogger(__name__)
 
 
 def register(
@@ -14,7 +18,10 @@ def register(
     predictions; tag the run."""
     source_run_id = tracking.active_run_id()
     served_uri = log_serving_model(classifier_uri, data.val.x[:5], temperature)
+    scores = {key: value for key, value in report.metrics.items() if key.startswith(("val_", "test_"))}
+    tracking.log_model_metrics(served_uri, scores, data)
     promotion = registry.register(served_uri, family, report.metrics, source_run_id, data.test, report.test_digits)
+    log.info(f"{family}: registered as version {promotion.version} of {registry.MODEL_NAME}, {promotion.decision}")
     tracking.log_metrics({"registered_version": float(promotion.version)})
     tracking.set_tags({"registered_version": promotion.version, "promotion_decision": promotion.decision})
     return promotion

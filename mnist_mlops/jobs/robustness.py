@@ -1,6 +1,7 @@
 """The robustness job: a served model's test accuracy under corruptions, on its own run linked to
 the run that evaluated the model (and to its registered version, whose tags carry the mean)."""
 
+import logging
 import time
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -14,6 +15,8 @@ from mnist_mlops.data import load_mnist
 from mnist_mlops.evaluate.robustness import REFUSED, robustness_report
 from mnist_mlops.serving.inputs import IMAGE_COLUMN, MAX_ROWS, InputError, check_ink, encode_image
 from mnist_mlops.serving.model import load_served
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -73,6 +76,7 @@ def run_robustness(config: RobustnessConfig) -> RobustnessResult:
         report.metrics["robustness_seconds"] = time.perf_counter() - start
         tracking.log_report(report)
         mean, whole_test_set = report.metrics["robust_mean_accuracy"], len(labels) == len(test)
+        log.info(f"robustness of {config.model_uri}: robust_mean_accuracy {mean:.4f} over {len(labels)} test images")
         if whole_test_set and source.run_id:
             tracking.annotate(source.run_id, {"robust_mean_accuracy": mean}, {"robustness_run_id": run_id})
         if whole_test_set and source.version:

@@ -1,15 +1,18 @@
 """The train job: fit a Keras network on MNIST, evaluate it and track it as one MLflow run; with
 --register, offer it to the registry, whose promotion rule decides whether it becomes champion."""
 
+import logging
 from dataclasses import asdict, dataclass
 
 from mnist_mlops import models, tracking
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import load_mnist
-from mnist_mlops.evaluate.report import evaluate, uncalibrated_metrics
+from mnist_mlops.evaluate.report import evaluate, found, uncalibrated_metrics
 from mnist_mlops.jobs.register import register
 from mnist_mlops.registry import Promotion
 from mnist_mlops.train.fitting import calibrate, fit
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,7 +31,8 @@ def run_training(config: TrainConfig) -> TrainResult:
     data = load_mnist(config.data_dir, config.val_fraction, config.limit, config.seed)
     family = models.family(config.arch)
     tracking.use_tracking(config.experiment)
-    with tracking.run(config.arch, {"model_family": config.arch, "model_kind": family.kind}) as run_id:
+    tags = {"model_family": config.arch, "model_kind": family.kind}
+    with tracking.run(config.arch, tags, system_metrics=config.system_metrics) as run_id:
         params = family.hyperparameters(config)  # the config, with the architecture's recipe where it is unset
         tracking.log_params({**asdict(config), **params})
         tracking.log_datasets(data)
@@ -40,8 +44,9 @@ def run_training(config: TrainConfig) -> TrainResult:
             temperature = fitted.classifier.temperature
             tracking.log_metrics({"temperature": temperature})
         report = evaluate(fitted, data, config.arch, config.seed)
+        log.info(found(config.arch, report.metrics))
         # Like MLflow's Keras autologging: the kept model's figures are the step after the last epoch.
-        tracking.log_report(report, step=fitted.epochs_run + 1)
         model_uri = tracking.log_model(fitted.classifier, data.val.x[:5])
+        tracking.log_report(report, step=fitted.epochs_run + 1, model_uri=model_uri, data=data)
         promotion = register(model_uri, config.arch, report, data, temperature) if config.register else None
     return TrainResult(run_id, model_uri, report.metrics, fitted.classifier.estimator, promotion)

@@ -2,6 +2,7 @@
 only, one test evaluation of the best configuration, and its registration as the challenger.
 The search itself is tuning/search.py; this job wires it to the data, MLflow and the registry."""
 
+import logging
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,12 +16,14 @@ from mnist_mlops.config import TuneConfig
 from mnist_mlops.data import Mnist
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.evaluate.plots import convergence_figure, hyperparameters_figure
-from mnist_mlops.evaluate.report import evaluate
+from mnist_mlops.evaluate.report import evaluate, found
 from mnist_mlops.jobs.register import register
 from mnist_mlops.models.ensemble import Ensemble
 from mnist_mlops.registry import Promotion
 from mnist_mlops.train.fitting import Fitted
 from mnist_mlops.tuning import search, spark
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,7 +57,8 @@ def run_search(config: TuneConfig) -> SearchResult:
     study = config.study or f"{config.family}-{config.algo}"
     previous = previous_search(config, study)
     tags = {"study": study, "model_family": config.family, "model_kind": "search", "algo": config.algo}
-    with tempfile.TemporaryDirectory() as folder, tracking.run(f"search-{study}", tags, run_id=previous) as parent:
+    search_run = tracking.run(f"search-{study}", tags, run_id=previous, system_metrics=config.system_metrics)
+    with tempfile.TemporaryDirectory() as folder, search_run as parent:
         recorder = tracking.search_tracking()
         with search.backend_trials(config, recorder) as new_trials:
             trials = search.restore_trials(recorder, Path(folder), new_trials) if previous else new_trials
@@ -67,8 +71,10 @@ def run_search(config: TuneConfig) -> SearchResult:
         log_search_summary(config, history, best, best_params)
         fitted = search.fit_params(config, best_params, data)
         report = evaluate(fitted, data, f"tuned {config.family}", config.seed)
-        tracking.log_report(report)
-        promotion = register(tracking.log_model(fitted.classifier, data.val.x[:5]), config.family, report, data)
+        log.info(found(f"tuned {config.family} (trial {int(best['trial'])} of {len(history)})", report.metrics))
+        model_uri = tracking.log_model(fitted.classifier, data.val.x[:5])
+        tracking.log_report(report, model_uri=model_uri, data=data)
+        promotion = register(model_uri, config.family, report, data)
         ensemble = run_ensemble(config, trials, fitted, data) if config.ensemble else None
     return SearchResult(parent, best_params, float(best[config.metric]), history, report.metrics, promotion, ensemble)
 
@@ -84,8 +90,10 @@ def run_ensemble(config: TuneConfig, trials, best: Fitted, data: Mnist) -> Promo
         members = [best, *(search.fit_params(config, params, data) for _, params in chosen[1:])]
         fitted = Fitted(Ensemble([member.classifier for member in members]), sum(m.fit_seconds for m in members))
         report = evaluate(fitted, data, f"ensemble of {len(chosen)} {config.family}", config.seed)
-        tracking.log_report(report)
-        return register(tracking.log_model(fitted.classifier, data.val.x[:5]), config.family, report, data)
+        log.info(found(f"ensemble of trials {numbers}", report.metrics))
+        model_uri = tracking.log_model(fitted.classifier, data.val.x[:5])
+        tracking.log_report(report, model_uri=model_uri, data=data)
+        return register(model_uri, config.family, report, data)
 
 
 def log_search_summary(config: TuneConfig, history: pd.DataFrame, best: pd.Series, best_params: dict) -> None:

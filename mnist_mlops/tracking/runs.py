@@ -62,14 +62,18 @@ def git_commit() -> str:
 
 
 @contextlib.contextmanager
-def run(name: str, tags: dict[str, str], nested: bool = False, run_id: str | None = None) -> Iterator[str]:
+def run(
+    name: str, tags: dict[str, str], nested: bool = False, run_id: str | None = None, system_metrics: bool = False
+) -> Iterator[str]:
     """Open a run, or reopen run_id, and yield its id; a failure marks it FAILED with an error tag.
 
-    A run opened while another is active (the pipeline's) is nested under it.
+    A run opened while another is active (the pipeline's) is nested under it. With system_metrics,
+    MLflow samples the machine's CPU, memory and disk use into system/* metrics while it is open.
     """
     tags = {"git_commit": git_commit(), **tags}
     nested = nested or (mlflow.active_run() is not None and run_id is None)
-    with mlflow.start_run(run_id=run_id, run_name=None if run_id else name, nested=nested, tags=tags) as active:
+    start = {"run_id": run_id, "run_name": None if run_id else name, "nested": nested, "tags": tags}
+    with mlflow.start_run(**start, log_system_metrics=system_metrics) as active:
         if not nested:  # under `mlflow run` the run exists already and takes our name now
             mlflow.set_tag("mlflow.runName", name)
             mark_experiment(active.info.experiment_id)
@@ -117,20 +121,38 @@ def param_text(value) -> str:
     return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
-def log_datasets(data: Mnist) -> None:
-    """Record each split as an MLflow dataset input whose digest covers its pixels and labels."""
+def split_datasets(data: Mnist) -> dict:
+    """Each split as an MLflow dataset whose digest covers its pixels and labels, by split name."""
+    datasets = {}
     for split in data.splits():
         with warnings.catch_warnings():  # MLflow registers its local source class twice, then warns of it
             warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
-            dataset = mlflow.data.from_numpy(
+            datasets[split.name] = mlflow.data.from_numpy(
                 split.x,
                 targets=split.y,
                 source=data.source,
                 name=f"mnist-{split.name}",
                 digest=digest_of(split.x, split.y),
             )
-        mlflow.log_input(dataset, context=split.name)
+    return datasets
+
+
+def log_datasets(data: Mnist) -> None:
+    """Record each split as a dataset input of the active run."""
+    for name, dataset in split_datasets(data).items():
+        mlflow.log_input(dataset, context=name)
     mlflow.set_tag("data_digest", data.digest)
+
+
+def log_model_metrics(model_uri: str, metrics: dict[str, float], data: Mnist, step: int = 0) -> None:
+    """Log metrics on the active run, linked to a logged model (models:/<id>) and each {split}_
+    metric to its split's dataset, so MLflow's logged-model views can rank and compare models."""
+    model_id, datasets = model_uri.removeprefix("models:/"), split_datasets(data)
+    for name, dataset in datasets.items():
+        mine = {key: value for key, value in metrics.items() if key.startswith(f"{name}_")}
+        mlflow.log_metrics(mine, step=step, model_id=model_id, dataset=dataset)
+    rest = {key: value for key, value in metrics.items() if not key.startswith(tuple(f"{n}_" for n in datasets))}
+    mlflow.log_metrics(rest, step=step, model_id=model_id)
 
 
 def log_csv(table: pd.DataFrame, file_name: str) -> None:
@@ -144,9 +166,13 @@ def log_epoch(epoch: int, logs: dict) -> None:
     mlflow.log_metrics(metrics, step=epoch + 1)
 
 
-def log_report(report: Report, step: int = 0) -> None:
-    """Log a report's metrics at step, its tables as CSV and its figures as PNG."""
-    mlflow.log_metrics(report.metrics, step=step)
+def log_report(report: Report, step: int = 0, model_uri: str | None = None, data: Mnist | None = None) -> None:
+    """Log a report's metrics at step (linked to the logged model it evaluated, if given), its
+    tables as CSV and its figures as PNG."""
+    if model_uri:
+        log_model_metrics(model_uri, report.metrics, data, step)
+    else:
+        mlflow.log_metrics(report.metrics, step=step)
     for file_name, table in report.tables.items():
         log_csv(table, file_name)
     for file_name, figure in report.figures.items():

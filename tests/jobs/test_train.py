@@ -100,3 +100,12 @@ def test_calibrate_lowers_validation_log_loss_and_the_served_model_applies_it(tr
         np.stack(served["probabilities"]), expected / expected.sum(axis=1, keepdims=True), atol=2e-5
     )
     np.testing.assert_array_equal(served["digit"], raw.argmax(axis=1))
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_system_metrics_are_logged_unless_turned_off(on, tracking_store, monkeypatch):
+    monkeypatch.setenv("MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL", "1")  # MLflow samples every 10 s by default
+    config = TrainConfig(arch="fast", limit=3000, epochs=2, quiet=True, system_metrics=on, experiment="system")
+    metrics = mlflow.get_run(run_training(config).run_id).data.metrics
+    assert ("system/cpu_utilization_percentage" in metrics) == on
+    assert ("system/system_memory_usage_megabytes" in metrics) == on
