@@ -46,8 +46,9 @@ def test_bad_options_fail_before_any_run(tracking_store, args, message):
 def test_missing_files_and_no_network(tracking_store, tmp_path):
     result = invoke("baseline", "--model", "dummy", "--data-dir", str(tmp_path / "empty"))
     assert result.exit_code == 1
-    assert result.output.startswith("Error: train-images-idx3-ubyte.gz is not in")
-    assert "no mirror served it intact" in result.output and len(result.output.splitlines()) == 1
+    *attempts, error = result.output.splitlines()  # the job's progress lines, then the error in one line
+    assert all(line.startswith("download http://127.0.0.1:9/") for line in attempts)
+    assert error.startswith("Error: train-images-idx3-ubyte.gz is not in") and "no mirror served it intact" in error
     assert mlflow.search_runs(search_all_experiments=True).empty
 
 
