@@ -2,24 +2,26 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The package and what the main job needs; then the tests' tools, Spark and the PostgreSQL driver.
 INSTALLED := $(VENV)/.installed
+DEV := $(VENV)/.installed-dev
 
 .PHONY: run test test-fast lint bench clean browser postgres
 
 run: $(INSTALLED)  ## the main job, tracked in sqlite:///mlflow.db in this folder
 	$(BIN)/mnist-mlops pipeline
 
-test: $(INSTALLED) browser postgres  ## the whole test suite, slow tests included (what CI runs)
+test: $(DEV) browser postgres  ## the whole test suite, slow tests included (what CI runs)
 	$(BIN)/python -m pytest
 
-test-fast: $(INSTALLED)  ## the suite without the slow tests
+test-fast: $(DEV)  ## the suite without the slow tests
 	$(BIN)/python -m pytest -m "not slow"
 
-lint: $(INSTALLED)
+lint: $(DEV)
 	$(BIN)/ruff check mnist_mlops tests bench
 	$(BIN)/ruff format --check mnist_mlops tests bench
 
-bench: $(INSTALLED)  ## speed, accuracy and memory figures into bench/results/
+bench: $(DEV)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.baselines
 	$(BIN)/python -m bench.training
 	$(BIN)/python -m bench.networks
@@ -52,6 +54,10 @@ postgres:  ## Debian's PostgreSQL server programs, for the test of a PostgreSQL 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV): $(INSTALLED)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 

@@ -1,6 +1,6 @@
 """Logged models: any fitted classifier in its MLflow flavour."""
 
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, packages_distributions, version
 
 import mlflow
 import numpy as np
@@ -15,9 +15,18 @@ SKLEARN_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "scipy", "pa
 KERAS_REQUIREMENTS = ("mlflow", "tensorflow", "keras", "numpy", "pandas")
 
 
+def distribution(package: str) -> str:
+    """The installed distribution that provides package: tensorflow may come as tensorflow-cpu."""
+    try:
+        version(package)
+    except PackageNotFoundError:
+        return packages_distributions().get(package, [package])[0]
+    return package
+
+
 def pinned(packages: tuple[str, ...]) -> list[str]:
     """Return 'name==version' of each installed package: exact, and seconds faster than inference."""
-    return [f"{package}=={version(package)}" for package in packages]
+    return [f"{name}=={version(name)}" for name in map(distribution, packages)]
 
 
 def log_sklearn_model(model, example: np.ndarray) -> str:
