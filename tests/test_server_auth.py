@@ -78,16 +78,14 @@ def auth_server(tmp_path_factory, servers):
 
 @pytest.fixture(scope="module")
 def editor_work(auth_server):
-    """The editor's baseline, network, two 2-trial searches and main job (the searches register
-    versions of mnist-digits, which the editor creates and so manages); then the reader may read it."""
+    """The editor's main job (baselines, a network, a 2-trial search, a robustness report) and a
+    second search (the searches register versions of mnist-digits, which the editor creates and so
+    manages); then the reader may read it."""
     url, _, _ = auth_server
     data = ["--limit", "1000", "--experiment", EXPERIMENT]
     done = [
-        mnist_mlops(url, EDITOR, "baseline", "--model", "logreg", *data),
-        mnist_mlops(url, EDITOR, "train", "--arch", "fast", "--epochs", "1", "--quiet", *data),
-        mnist_mlops(url, EDITOR, "tune", "--family", "knn", "--max-evals", "2", "--quiet", *data),
+        mnist_mlops(url, EDITOR, "pipeline", "--arch", "fast", "--epochs", "1", "--max-evals", "2", "--quiet", *data),
         mnist_mlops(url, EDITOR, "tune", "--family", "logreg", "--max-evals", "2", "--quiet", *data),
-        mnist_mlops(url, EDITOR, "pipeline", "--epochs", "1", "--max-evals", "2", "--quiet", *data),
     ]
     grant(url, "registered_model", "mnist-digits", READER[0], "READ")
     return done
@@ -120,14 +118,15 @@ def test_a_reader_searches_runs_but_cannot_create_one(auth_server):
     assert call(url, READER, "runs/create", {"experiment_id": experiment_id}).status_code == 403
 
 
-def test_an_editor_runs_a_baseline_and_searches_with_nested_trials(auth_server, editor_work):
+def test_an_editor_runs_the_main_job_and_searches_with_nested_trials(auth_server, editor_work):
     url, _, _ = auth_server
-    assert [job.returncode for job in editor_work] == [0] * 5, [job.stderr[-2000:] for job in editor_work]
+    assert [job.returncode for job in editor_work] == [0] * 2, [job.stderr[-2000:] for job in editor_work]
     runs = runs_of(url)
     assert set(runs["status"]) == {"FINISHED"}
+    assert {"baselines", "logreg", "fast", "robustness"} <= set(runs["tags.mlflow.runName"])
     parents = runs[runs["tags.model_kind"] == "search"]
     trials = runs[runs["tags.mlflow.parentRunId"].isin(parents["run_id"])]
-    assert len(parents) == 3 and len(trials) == 6  # the pipeline's search too
+    assert len(parents) == 2 and len(trials) == 4  # the pipeline's search and the second one
 
 
 def test_a_reader_lists_versions_predicts_and_builds_the_dashboard(auth_server, editor_work, small_mnist, tmp_path):

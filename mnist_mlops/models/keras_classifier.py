@@ -3,6 +3,7 @@ schedule, label smoothing, early stopping and a stop at a target validation accu
 
 import math
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -47,6 +48,11 @@ class StopAtTarget(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if (logs or {}).get("val_accuracy", 0.0) >= self.target:
             self.model.stop_training = True
+
+
+def progress_style() -> int:
+    """Keras' progress: a live bar on a terminal, one line per epoch into a log file or pipe."""
+    return 1 if sys.stdout.isatty() else 2
 
 
 class NetworkClassifier:
@@ -103,7 +109,7 @@ class NetworkClassifier:
             epochs=recipe.epochs,
             callbacks=callbacks,
             shuffle=False,  # the pipeline shuffles
-            verbose=0 if recipe.quiet else "auto",
+            verbose=0 if recipe.quiet else progress_style(),
         )
         self.history = history.history
         self.best_epoch = stopper.best_epoch + 1  # 1-based; Keras 3 restores the best weights at the end
