@@ -25,7 +25,7 @@ PERMISSIONS = ("READ", "EDIT", "MANAGE", "NO_PERMISSIONS")
 class RunConfig:
     """The fields of every job that records runs from the MNIST files."""
 
-    seed: int = option(42, "Seeds the split, the subset, the models and any search.")
+    seed: int = option(42, "Seeds everything random: the split, the subset, the models, searches, corruptions.")
     experiment: str = option("mnist-mlops", "MLflow experiment to record runs in.", envvar="MLFLOW_EXPERIMENT_NAME")
     data_dir: str | None = option(
         None, "Folder with the four MNIST files [default: $MNIST_DATA_DIR, else the user cache]."
@@ -221,9 +221,7 @@ class RobustnessConfig(RunConfig):
         "(inversion, crop, centring) takes part; rows: its 784 pixels as they are, the classifier alone.",
         choices=("images", "rows"),
     )
-    limit: int | None = option(
-        None, "Score the first N test images (0: all 10,000); the seed draws the corruptions.", low=1
-    )
+    limit: int | None = option(None, "Score the first N test images (0: all 10,000).", low=1)
 
 
 @dataclass(frozen=True)
