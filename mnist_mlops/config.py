@@ -148,7 +148,7 @@ class TuneConfig(JobConfig):
     algo: str = option("tpe", "tpe (Tree-structured Parzen) or random.", choices=ALGORITHMS)
     max_evals: int = option(12, "Trials in total, those of a resumed search included; trial 1 is the default.", low=1)
     startup_trials: int | None = option(
-        None, "tpe: random trials before TPE models the results (0: a quarter of --max-evals, at least 3).", low=1
+        None, "tpe: random trials before TPE models the results (0: a quarter of --max-evals, 3 to 10).", low=1
     )
     timeout: int | None = option(None, "Seconds after which no new trial starts (0: no limit).", low=1)
     metric: str = option(
@@ -159,7 +159,7 @@ class TuneConfig(JobConfig):
     prune: bool = option(
         True,
         "Networks: stop a trial after an epoch (from the second) whose validation accuracy is below the "
-        "median of the other trials' at that epoch.",
+        "median of the other trials' at that epoch (once at least 3 others reached it).",
         flag=True,
     )
     ensemble: int | None = option(

@@ -30,6 +30,8 @@ from mnist_mlops.tuning.spaces import flatten, hyperopt_space, labels, point
 
 TRIALS_FILE = "hyperopt_trials.pkl"
 GRACE_EPOCHS = 1  # epochs every network trial trains before it may be pruned
+MIN_CURVES = 3  # other trials' curves at an epoch before their median may prune there (one is no median)
+MAX_STARTUP = 10  # most random start-up trials TPE draws unless --startup-trials says more
 
 
 class Untracked:
@@ -74,11 +76,12 @@ def fit_params(config: TuneConfig, params: dict, data: Mnist, on_epoch_end=ignor
 
 
 def startup_trials(config: TuneConfig) -> int:
-    """TPE's random start-up trials: --startup-trials, else a quarter of --max-evals and at least 3.
-    TPE splits the trials so far into the best quarter and the rest and models each; a quarter of
-    the budget gives it a few points to model while most of the budget still follows the model
-    (Hyperopt's own default, 20, would make a 12-trial search pure random search)."""
-    return config.startup_trials or max(3, config.max_evals // 4)
+    """TPE's random start-up trials: --startup-trials, else a quarter of --max-evals, at least 3 and
+    at most MAX_STARTUP. TPE splits the trials so far into the best quarter and the rest and models
+    each; a quarter of the budget gives it a few points to model while most of the budget still
+    follows the model (Hyperopt's own default, 20, would make a 12-trial search pure random search).
+    The cap keeps a large --max-evals that a --timeout cuts short from staying random throughout."""
+    return config.startup_trials or min(MAX_STARTUP, max(3, config.max_evals // 4))
 
 
 def default_point(config: TuneConfig) -> dict:
@@ -113,8 +116,8 @@ def suggest(config: TuneConfig):
 
 def pruner(config: TuneConfig, tracking, run_id: str | None, pruned: list):
     """A trial's on_epoch_end: log the epoch; with --prune, after GRACE_EPOCHS, stop the trial when
-    its validation accuracy is below the median of the other trials' at the same epoch (and note
-    the epoch in pruned)."""
+    its validation accuracy is below the median of at least MIN_CURVES other trials' at the same
+    epoch (and note the epoch in pruned)."""
 
     last_epoch = (defaults(config).get("epochs") or 0) - 1  # stopping there would save nothing
 
@@ -123,7 +126,7 @@ def pruner(config: TuneConfig, tracking, run_id: str | None, pruned: list):
         if not config.prune or epoch < GRACE_EPOCHS or epoch >= last_epoch:
             return False
         others = [curve[epoch] for curve in tracking.curves("val_accuracy", run_id) if len(curve) > epoch]
-        if others and logs["val_accuracy"] < statistics.median(others):
+        if len(others) >= MIN_CURVES and logs["val_accuracy"] < statistics.median(others):
             pruned.append(epoch + 1)
         return bool(pruned)
 

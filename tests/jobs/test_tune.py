@@ -122,7 +122,8 @@ def test_pruning_stops_trials_that_cannot_learn(tracking_store, monkeypatch):
     # Log-uniform down to 1e-8: the default's 0.01 learns, almost every other rate cannot in 3 epochs.
     monkeypatch.setattr(models.family("fast"), "space", {"learning_rate": ("loguniform", 1e-8, 1e-2)})
     settings = {**SMALL, "limit": 3000}
-    result = run_search(TuneConfig(family="fast", algo="random", max_evals=4, epochs=4, study="pruning", **settings))
+    # Six trials: the pruner waits for three other curves at an epoch before it compares with their median.
+    result = run_search(TuneConfig(family="fast", algo="random", max_evals=6, epochs=4, study="pruning", **settings))
     children = children_of(result.parent_run_id).set_index("tags.trial")
     pruned = children[children["tags.pruned"] == "true"]
     assert (children["status"] == "FINISHED").all() and len(pruned) >= 1 and "1" not in pruned.index

@@ -1,0 +1,33 @@
+"""The search engine's rules: TPE's start-up trials, and when the pruner may stop a trial."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from mnist_mlops.config import TuneConfig
+from mnist_mlops.tuning.search import MIN_CURVES, pruner, startup_trials
+
+
+@pytest.mark.parametrize(("max_evals", "given", "expected"), [(4, None, 3), (12, None, 3), (40, None, 10),
+                                                              (100, None, 10), (100, 25, 25)])  # fmt: skip
+def test_startup_trials_are_a_quarter_of_the_budget_from_3_to_10(max_evals, given, expected):
+    assert startup_trials(TuneConfig(family="knn", max_evals=max_evals, startup_trials=given)) == expected
+
+
+class Curves(SimpleNamespace):
+    """A tracking stand-in that holds the other trials' validation curves and logs nothing."""
+
+    def log_epoch(self, epoch, logs):
+        pass
+
+    def curves(self, metric, run_id):
+        return self.others
+
+
+@pytest.mark.parametrize("count", [1, MIN_CURVES - 1, MIN_CURVES])
+def test_a_trial_below_the_median_is_pruned_only_against_enough_curves(count):
+    config = TuneConfig(family="fast", epochs=5)
+    pruned = []
+    on_epoch_end = pruner(config, Curves(others=[[0.5, 0.9, 0.95]] * count), "run", pruned)
+    stopped = on_epoch_end(1, {"val_accuracy": 0.2})  # the second epoch: past the grace epoch
+    assert stopped == (count >= MIN_CURVES) and pruned == ([2] if count >= MIN_CURVES else [])
