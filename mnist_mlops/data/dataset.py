@@ -3,6 +3,7 @@
 import hashlib
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,11 @@ class Split:
     name: str  # train, val or test
     x: np.ndarray  # (n, 784) float32
     y: np.ndarray  # (n,) int64
+
+    @cached_property
+    def digest(self) -> str:
+        """A short SHA-256 of its pixels and labels, computed once (every logged model's metrics name it)."""
+        return digest_of(self.x, self.y)
 
     @property
     def images(self) -> np.ndarray:

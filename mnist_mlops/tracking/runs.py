@@ -11,7 +11,6 @@ import mlflow
 import pandas as pd
 
 from mnist_mlops.data import Mnist
-from mnist_mlops.data.dataset import digest_of
 from mnist_mlops.evaluate.report import Report
 from mnist_mlops.sqlite_store import use_write_ahead_log
 from mnist_mlops.stop import exit_if_stopped
@@ -132,7 +131,7 @@ def split_datasets(data: Mnist) -> dict:
                 targets=split.y,
                 source=data.source,
                 name=f"mnist-{split.name}",
-                digest=digest_of(split.x, split.y),
+                digest=split.digest,
             )
     return datasets
 
