@@ -53,23 +53,37 @@ def source_of(model_uri: str) -> Source:
     prefix = f"models:/{MODEL_NAME}"
     if model_uri.startswith((f"{prefix}/", f"{prefix}@")):
         version = resolve(model_uri[len(prefix) + 1 :])
-        return Source(version.tags.get("source_run_id", version.run_id), str(version.version))
+        return Source(source_run(version), str(version.version))
     if model_uri.startswith("runs:/"):
         return Source(model_uri.split("/")[1], None)
     return Source(None, None)
 
 
+def source_run(version) -> str:
+    """The run whose evaluation describes a version: its source_run_id tag, else the run that logged it."""
+    return version.tags.get("source_run_id", version.run_id)
+
+
+def tag_version(version: str, tags: dict[str, str]) -> None:
+    """Set tags on a version of mnist-digits."""
+    client = MlflowClient()
+    for key, value in tags.items():
+        client.set_model_version_tag(MODEL_NAME, version, key, value)
+
+
 def record_robustness(version: str, mean_accuracy: float, severity: int, run_id: str) -> None:
     """Tag a version with its robust_mean_accuracy, at which severity, and the run that measured it."""
-    tags = {"robust_mean_accuracy": f"{mean_accuracy:.6f}", "robust_severity": str(severity),
-            "robustness_run_id": run_id}  # fmt: skip
-    for key, value in tags.items():
-        MlflowClient().set_model_version_tag(MODEL_NAME, version, key, value)
+    tag_version(version, {"robust_mean_accuracy": f"{mean_accuracy:.6f}", "robust_severity": str(severity),
+                          "robustness_run_id": run_id})  # fmt: skip
 
 
 def robustness_of(reference: str) -> str:
     """A version's robust_mean_accuracy and its severity as the commands print them, or how to measure it."""
-    version = resolve(reference)
+    return robustness_text(resolve(reference))
+
+
+def robustness_text(version) -> str:
+    """robustness_of for a version already resolved."""
     if "robust_mean_accuracy" not in version.tags:
         return f"not measured (mnist-mlops robustness --model-uri models:/{MODEL_NAME}/{version.version})"
     return f"{float(version.tags['robust_mean_accuracy']):.4f} (severity {version.tags.get('robust_severity', '?')})"
@@ -95,11 +109,9 @@ def predicted_digits(reference: str, rows: np.ndarray) -> np.ndarray:
 
 def apply(version: str, decision: Decision) -> Promotion:
     """Move `champion` to version if the decision promotes it; write the evidence as tags on it."""
-    client = MlflowClient()
     if decision.promoted:
-        client.set_registered_model_alias(MODEL_NAME, CHAMPION, version)
-    for key, value in decision.tags.items():
-        client.set_model_version_tag(MODEL_NAME, version, key, value)
+        MlflowClient().set_registered_model_alias(MODEL_NAME, CHAMPION, version)
+    tag_version(version, decision.tags)
     return Promotion(version, decision.promoted, decision.text)
 
 

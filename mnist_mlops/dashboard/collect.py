@@ -133,7 +133,7 @@ def champion() -> Champion | None:
         version = registry.resolve(registry.CHAMPION)
     except MnistMlopsError:
         return None
-    source = version.tags.get("source_run_id", version.run_id)
+    source = registry.source_run(version)
     found = Champion(
         str(version.version), version.tags.get("model_family", ""), float(version.tags.get("test_accuracy", "nan"))
     )
@@ -142,7 +142,7 @@ def champion() -> Champion | None:
         if content is not None:
             found.figures[name] = content
     if "robustness_run_id" in version.tags:
-        found.robustness = registry.robustness_of(found.version)
+        found.robustness = registry.robustness_text(version)
         chart = artifact_bytes(version.tags["robustness_run_id"], "robustness_accuracy.png")
         if chart is not None:
             found.figures["robustness_accuracy.png"] = chart
