@@ -48,5 +48,7 @@ def run_training(config: TrainConfig) -> TrainResult:
         # Like MLflow's Keras autologging: the kept model's figures are the step after the last epoch.
         model_uri = tracking.log_model(fitted.classifier, data.val.x[:5])
         tracking.log_report(report, step=fitted.epochs_run + 1, model_uri=model_uri, data=data)
-        promotion = register(model_uri, config.arch, report, data, temperature) if config.register else None
+        promotion = None
+        if config.register:
+            promotion = register(fitted.classifier, model_uri, config.arch, report, data, temperature)
     return TrainResult(run_id, model_uri, report.metrics, fitted.classifier.estimator, promotion)

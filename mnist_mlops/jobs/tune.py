@@ -74,7 +74,7 @@ def run_search(config: TuneConfig) -> SearchResult:
         log.info(found(f"tuned {config.family} (trial {int(best['trial'])} of {len(history)})", report.metrics))
         model_uri = tracking.log_model(fitted.classifier, data.val.x[:5])
         tracking.log_report(report, model_uri=model_uri, data=data)
-        promotion = register(model_uri, config.family, report, data)
+        promotion = register(fitted.classifier, model_uri, config.family, report, data)
         ensemble = run_ensemble(config, trials, fitted, data) if config.ensemble else None
     return SearchResult(parent, best_params, float(best[config.metric]), history, report.metrics, promotion, ensemble)
 
@@ -93,7 +93,7 @@ def run_ensemble(config: TuneConfig, trials, best: Fitted, data: Mnist) -> Promo
         log.info(found(f"ensemble of trials {numbers}", report.metrics))
         model_uri = tracking.log_model(fitted.classifier, data.val.x[:5])
         tracking.log_report(report, model_uri=model_uri, data=data)
-        return register(model_uri, config.family, report, data)
+        return register(fitted.classifier, model_uri, config.family, report, data)
 
 
 def log_search_summary(config: TuneConfig, history: pd.DataFrame, best: pd.Series, best_params: dict) -> None:

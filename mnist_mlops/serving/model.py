@@ -73,20 +73,22 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
 
 
 def keras_network(uri: str):
-    """A logged Keras classifier's network, loaded without TensorFlow's start-up lines."""
+    """A logged Keras classifier's network, loaded without TensorFlow's start-up lines (for versions
+    logged before their LiteRT conversion was)."""
     import_tensorflow()
     return mlflow.tensorflow.load_model(uri)
 
 
-def log_serving_model(classifier_uri: str, example: np.ndarray, temperature: float = 1.0) -> str:
+def log_serving_model(classifier_uri: str, network, example: np.ndarray, temperature: float = 1.0) -> str:
     """Log the serving model (any input format, digit and probabilities out) from code around a
-    logged classifier, with its calibration temperature, a Keras network's LiteRT conversion, this
-    package's code and example rows, on the active run; return its URI for the registry."""
+    logged classifier, with its calibration temperature, the LiteRT conversion of its Keras network
+    (network: the one in memory, None for scikit-learn), this package's code and example rows, on
+    the active run; return its URI for the registry."""
     with tempfile.TemporaryDirectory() as folder:
         artifacts = {CLASSIFIER: classifier_uri}
-        if "sklearn" not in Model.load(classifier_uri).flavors:
+        if network is not None:
             artifacts[LITERT] = str(Path(folder) / "network.tflite")
-            Path(artifacts[LITERT]).write_bytes(to_litert(keras_network(classifier_uri)))
+            Path(artifacts[LITERT]).write_bytes(to_litert(network))
         info = mlflow.pyfunc.log_model(
             name="serving_model",
             python_model=str(SERVED_CODE),
