@@ -1,11 +1,12 @@
 """Network training on full MNIST: every architecture's size, seconds per epoch, test accuracy
 after its recipe's epochs and peak memory; the fast network's time to 99% test accuracy; the
-default CNN's seconds per epoch before and after the training-loop change, in the same run; and
-the best single model, chosen on validation.
+default CNN's seconds per epoch before the training-loop change and after it, in float32 and in
+mixed bfloat16, in the same run; what a moving average of the weights changes; and the best single
+model, chosen on validation.
 
-Run with `python -m bench.training [cnn] [fast] [zoo]` (all three: about 45 minutes on 2 cores; the
-figures of a part not named are kept from the last run). Each training runs untracked in a
-fresh process (`python -m bench.training --one ARCH SEED [EPOCHS]`), so its peak memory is its
+Run with `python -m bench.training [cnn] [fast] [ema] [zoo]` (all four: about 40 minutes on 2 cores;
+the figures of a part not named are kept from the last run). Each training runs untracked in a
+fresh process (`python -m bench.training --one ARCH SEED EPOCHS OPTIONS`), so its peak memory is its
 own. The test set is scored after every epoch only to report the time to 99%; nothing is chosen
 by it. The "before" CNN epoch runs the package as it was at BEFORE (git archive), one epoch.
 """
@@ -22,11 +23,13 @@ from bench.common import REPO, RESULTS, write_report
 
 BEFORE = "d45c2a6"  # the last commit with the old training loop (Keras augmentation layers, no tf.data)
 SEEDS = (1, 2, 3, 4, 5)
+EMA_MOMENTUMS = (0.0, 0.99)  # the default CNN without and with a moving average of its weights
 CANDIDATES = ("deep", "resnet")  # the best single model is the one of these with the best validation accuracy
 
 
-def one(arch: str, seed: int, epochs: int | None) -> dict:
-    """Train one network untracked, scoring val and test after each epoch; return its figures."""
+def one(arch: str, seed: int, epochs: int | None, options: dict) -> dict:
+    """Train one network untracked (options: other TrainConfig fields), scoring val and test after
+    each epoch; return its figures."""
     import resource
 
     from mnist_mlops import models
@@ -35,7 +38,7 @@ def one(arch: str, seed: int, epochs: int | None) -> dict:
 
     data = load_mnist(seed=seed)
     family = models.family(arch)
-    params = family.hyperparameters(TrainConfig(arch=arch, epochs=epochs, seed=seed, quiet=True))
+    params = family.hyperparameters(TrainConfig(arch=arch, epochs=epochs, seed=seed, quiet=True, **options))
     classifier = family.build(params, seed)
     curve, marks = [], {"last": time.perf_counter(), "training": 0.0}
 
@@ -52,7 +55,7 @@ def one(arch: str, seed: int, epochs: int | None) -> dict:
     return {
         "arch": arch,
         "seed": seed,
-        "recipe": {key: value for key, value in params.items() if key not in ("quiet",)},
+        "recipe": {**{key: value for key, value in params.items() if key not in ("quiet",)}, **classifier.params()},
         **classifier.size(),
         "epochs_run": len(curve),
         "best_epoch": classifier.best_epoch,
@@ -65,9 +68,9 @@ def one(arch: str, seed: int, epochs: int | None) -> dict:
     }
 
 
-def in_process(arch: str, seed: int = 1, epochs: int | None = None) -> dict:
+def in_process(arch: str, seed: int = 1, epochs: int | None = None, **options) -> dict:
     """Run one() in a fresh Python process."""
-    command = [sys.executable, "-m", "bench.training", "--one", arch, str(seed), str(epochs or 0)]
+    command = [sys.executable, "-m", "bench.training", "--one", arch, str(seed), str(epochs or 0), json.dumps(options)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     output = subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True, text=True).stdout
     return json.loads(output.splitlines()[-1])
@@ -93,7 +96,8 @@ def before_cnn_epoch() -> dict:
 
 
 def measure(part: str) -> dict:
-    """One part of the benchmark: the zoo, the fast network over seeds, or the CNN before and after."""
+    """One part of the benchmark: the zoo, the fast network over seeds, the CNN with a moving
+    average of its weights, or the CNN's epoch before and after."""
     from mnist_mlops import models
 
     if part == "zoo":
@@ -106,8 +110,13 @@ def measure(part: str) -> dict:
         return {"seconds_to_99_test_per_seed": to_99, "test_accuracy_per_seed": [run["test_accuracy"] for run in runs],
                 "median_seconds_to_99_test": statistics.median(reached) if len(reached) == len(SEEDS) else None,
                 "range": [min(reached), max(reached)] if reached else None}  # fmt: skip
-    before, after = before_cnn_epoch()["seconds_per_epoch"], in_process("cnn", epochs=1)["seconds_per_epoch"]
-    return {"before": before, "after": after, "speed_up": round(before / after, 2)}
+    if part == "ema":
+        return {str(ema): in_process("cnn", ema=ema) for ema in EMA_MOMENTUMS}
+    before = before_cnn_epoch()["seconds_per_epoch"]
+    float32 = in_process("cnn", epochs=1, precision="float32")["seconds_per_epoch"]
+    after = in_process("cnn", epochs=1)["seconds_per_epoch"]  # auto: mixed bfloat16 on this CPU
+    return {"before": before, "after_float32": float32, "after": after, "speed_up": round(before / after, 2),
+            "bfloat16_speed_up": round(float32 / after, 2)}  # fmt: skip
 
 
 def goals(figures: dict) -> list:
@@ -132,7 +141,7 @@ def goals(figures: dict) -> list:
 
 
 def main(parts: list[str]) -> None:
-    """Measure the parts named (zoo, fast, cnn), keep the figures of the others, write results/training.md."""
+    """Measure the parts named (zoo, fast, ema, cnn), keep the figures of the others, write results/training.md."""
     previous = RESULTS / "training.json"
     figures = json.loads(previous.read_text())["figures"] if previous.exists() else {}
     for part in parts:
@@ -143,6 +152,6 @@ def main(parts: list[str]) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--one"]:
-        print(json.dumps(one(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) or None)))
+        print(json.dumps(one(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]) or None, json.loads(sys.argv[5]))))
     else:
-        main(sys.argv[1:] or ["cnn", "fast", "zoo"])
+        main(sys.argv[1:] or ["cnn", "fast", "ema", "zoo"])

@@ -118,6 +118,19 @@ class TrainConfig(JobConfig):
     label_smoothing: float | None = option(
         None, "Share of each label spread over the other digits.", low=0, high=1, open_high=True
     )
+    ema: float | None = option(
+        None,
+        "Momentum of a moving average of the weights (e.g. 0.99) that validation scores and training keeps (0: none).",
+        low=0,
+        high=1,
+        open_high=True,
+    )
+    precision: str | None = option(
+        None,
+        "Arithmetic of training: float32, or mixed_bfloat16 (float32 weights); auto: mixed_bfloat16 where the "
+        "CPU has bfloat16 instructions (AMX, AVX512-BF16). The trained network predicts in float32.",
+        choices=("auto", "float32", "mixed_bfloat16"),
+    )
     target_accuracy: float | None = option(
         None,
         "Stop after the first epoch whose validation accuracy reaches this (never the test set).",

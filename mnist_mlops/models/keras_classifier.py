@@ -14,6 +14,7 @@ import tensorflow as tf
 from mnist_mlops.data import Split
 from mnist_mlops.models.batches import batches
 from mnist_mlops.models.networks import Recipe, forward_flops
+from mnist_mlops.models.precision import in_float32
 
 
 def learning_rate(rate: float, schedule: str, total_steps: int):
@@ -29,13 +30,15 @@ def learning_rate(rate: float, schedule: str, total_steps: int):
     return rate
 
 
-def make_optimizer(name: str, rate, weight_decay: float) -> keras.optimizers.Optimizer:
-    """Return Adam, AdamW (decoupled weight decay) or SGD with Nesterov momentum 0.9."""
+def make_optimizer(name: str, rate, weight_decay: float, ema: float) -> keras.optimizers.Optimizer:
+    """Return Adam, AdamW (decoupled weight decay) or SGD with Nesterov momentum 0.9; keeping a
+    moving average of the weights with momentum ema, if above 0."""
+    averaging = {"use_ema": ema > 0, "ema_momentum": ema or 0.99}
     if name == "adam":
-        return keras.optimizers.Adam(rate)
+        return keras.optimizers.Adam(rate, **averaging)
     if name == "adamw":
-        return keras.optimizers.AdamW(rate, weight_decay=weight_decay)
-    return keras.optimizers.SGD(rate, momentum=0.9, nesterov=True)
+        return keras.optimizers.AdamW(rate, weight_decay=weight_decay, **averaging)
+    return keras.optimizers.SGD(rate, momentum=0.9, nesterov=True, **averaging)
 
 
 class StopAtTarget(keras.callbacks.Callback):
@@ -77,20 +80,25 @@ class NetworkClassifier:
             else keras.losses.SparseCategoricalCrossentropy()
         )
         self.estimator.compile(
-            optimizer=make_optimizer(recipe.optimizer, rate, recipe.weight_decay), loss=loss, metrics=["accuracy"]
+            optimizer=make_optimizer(recipe.optimizer, rate, recipe.weight_decay, recipe.ema),
+            loss=loss,
+            metrics=["accuracy"],
         )
 
     def callbacks(self, on_epoch_end: Callable[[int, dict], None]) -> tuple[list, keras.callbacks.EarlyStopping]:
-        """Early stopping on val_loss (the best weights kept), the epoch reporter, and the recipe's others."""
+        """Early stopping on val_loss (the best weights kept), the epoch reporter, and the recipe's
+        others. With a moving average of the weights, it is what validation scores and what the
+        epoch's callbacks (and so early stopping) see and keep."""
         recipe, network = self.recipe, self.estimator
         stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience, restore_best_weights=True)
+        averaged = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if recipe.ema else []
 
         def report_epoch(epoch: int, logs: dict) -> None:
             rate = float(keras.ops.convert_to_numpy(network.optimizer.learning_rate))  # the schedule's current value
             if on_epoch_end(epoch, {**logs, "learning_rate": rate}):
                 network.stop_training = True  # asked to stop: a pruned search trial
 
-        found = [stopper, keras.callbacks.LambdaCallback(on_epoch_end=report_epoch)]
+        found = [*averaged, stopper, keras.callbacks.LambdaCallback(on_epoch_end=report_epoch)]
         if recipe.schedule == "plateau":
             found.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2))
         if recipe.target_accuracy:
@@ -112,6 +120,7 @@ class NetworkClassifier:
             verbose=0 if recipe.quiet else progress_style(),
         )
         self.history = history.history
+        self.estimator = in_float32(self.estimator)  # trained in bfloat16 or not, it predicts in float32
         self.best_epoch = stopper.best_epoch + 1  # 1-based; Keras 3 restores the best weights at the end
         return self
 

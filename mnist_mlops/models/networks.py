@@ -8,7 +8,7 @@ TensorFlow loads when a network is first built, so the command line starts fast.
 
 import inspect
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 from mnist_mlops.models.family import Family
 from mnist_mlops.native_logs import import_tensorflow
@@ -28,6 +28,8 @@ class Recipe:
     patience: int = 5  # epochs without a lower val_loss before stopping
     augment: bool = True  # random rotation, zoom and shift of the training images
     label_smoothing: float = 0.0  # share of each label's weight spread over the other digits
+    ema: float = 0.0  # momentum of a moving average of the weights that validation uses and training keeps (0: none)
+    precision: str = "auto"  # float32, or mixed_bfloat16 for training; auto: mixed_bfloat16 where the CPU has it
     target_accuracy: float | None = None  # stop at the first epoch whose val_accuracy reaches it
     quiet: bool = False  # no progress bar
 
@@ -63,11 +65,14 @@ def network_family(architecture, recipe: dict, space: dict, key_params: tuple[st
     def build(params: dict, seed: int):
         import_tensorflow()
         from mnist_mlops.models.keras_classifier import NetworkClassifier, seed_everything, use_every_core
+        from mnist_mlops.models.precision import computing_in
 
         use_every_core()
         seed_everything(seed)  # before the layers draw their initial weights
-        network = architecture(**{name: params[name] for name in shape}, seed=seed)
-        return NetworkClassifier(network, Recipe(**{name: params[name] for name in training}), seed)
+        recipe = Recipe(**{name: params[name] for name in training})
+        with computing_in(recipe.precision) as precision:
+            network = architecture(**{name: params[name] for name in shape}, seed=seed)
+        return NetworkClassifier(network, replace(recipe, precision=precision), seed)
 
     fields_ = {name: name for name in (*shape, *training)}
     defaults = {**asdict(Recipe()), **recipe}

@@ -1,0 +1,62 @@
+"""The arithmetic a network trains in, and the moving average of its weights."""
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_mlops import models
+from mnist_mlops.config import TrainConfig
+from mnist_mlops.models.precision import computing_in, cpu_has_bfloat16, in_float32, resolve
+
+
+def trained(small_mnist, **options):
+    family = models.family("fast")
+    params = family.hyperparameters(TrainConfig(arch="fast", epochs=1, quiet=True, **options))
+    return family.build(params, seed=0).fit(small_mnist.train, small_mnist.val, lambda epoch, logs: None)
+
+
+@pytest.mark.parametrize(("flags", "has"), [("fpu sse avx512f amx_bf16 amx_tile", True), ("fpu avx2", False)])
+def test_bfloat16_instructions_are_read_from_the_cpu_flags(tmp_path, flags, has):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: a CPU\nflags\t\t: {flags}\n")
+    assert cpu_has_bfloat16(cpuinfo) is has
+    assert cpu_has_bfloat16(tmp_path / "absent") is False
+
+
+def test_auto_follows_this_cpu_and_the_global_policy_is_restored():
+    assert resolve("auto") == ("mixed_bfloat16" if cpu_has_bfloat16() else "float32")
+    assert resolve("float32") == "float32"
+    with computing_in("mixed_bfloat16") as precision:
+        assert precision == "mixed_bfloat16" and keras.config.dtype_policy().name == "mixed_bfloat16"
+    assert keras.config.dtype_policy().name == "float32"
+
+
+def test_a_network_trained_in_bfloat16_predicts_in_float32_with_the_same_weights(small_mnist):
+    classifier = trained(small_mnist, precision="mixed_bfloat16")
+    assert classifier.recipe.precision == "mixed_bfloat16"
+    assert {layer.dtype_policy.name for layer in classifier.estimator.layers} == {"float32"}
+    with computing_in("mixed_bfloat16"):
+        mixed = (
+            models.family("fast")
+            .build(models.family("fast").hyperparameters(TrainConfig(arch="fast")), seed=0)
+            .estimator
+        )
+    mixed.set_weights(classifier.estimator.get_weights())
+    copy = in_float32(mixed)
+    assert all(np.array_equal(a, b) for a, b in zip(copy.get_weights(), mixed.get_weights(), strict=True))
+    x = small_mnist.test.x[:200]
+    exact, rounded = copy.predict(x, verbose=0), mixed.predict(x, verbose=0)
+    assert 0 < np.abs(exact - rounded).max() < 0.1  # bfloat16 rounds; float32 does not
+    assert (exact.argmax(axis=1) == rounded.argmax(axis=1)).mean() > 0.95
+    assert classifier.history["val_accuracy"][-1] > 0.5
+
+
+def test_with_a_moving_average_validation_scores_and_training_keeps_the_average(small_mnist):
+    plain = trained(small_mnist, precision="float32")
+    averaged = trained(small_mnist, precision="float32", ema=0.9)
+    val = small_mnist.val
+    kept = (averaged.predict_proba(val.x).argmax(axis=1) == val.y).mean()
+    assert kept == pytest.approx(averaged.history["val_accuracy"][-1], abs=1e-6)  # the weights validation scored
+    assert not all(
+        np.allclose(a, b) for a, b in zip(plain.estimator.get_weights(), averaged.estimator.get_weights(), strict=True)
+    )
