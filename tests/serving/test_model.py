@@ -7,12 +7,14 @@ import pytest
 
 from mnist_mlops import models
 from mnist_mlops.config import TrainConfig
+from mnist_mlops.models.precision import in_float32
 from mnist_mlops.serving.litert import CHUNK, lite_forward, to_litert
 
 
 def network(name: str):
+    """An untrained network as training hands one over: computing in float32 (it trains in bfloat16 where it can)."""
     family = models.family(name)
-    return family.build(family.hyperparameters(TrainConfig(arch=name, filters=(8, 16))), seed=0).estimator
+    return in_float32(family.build(family.hyperparameters(TrainConfig(arch=name, filters=(8, 16))), seed=0).estimator)
 
 
 @pytest.mark.parametrize("arch", models.names("keras"))
