@@ -9,7 +9,7 @@ Run with `python -m bench.training [cnn] [fast] [choices] [zoo]` (all four: abou
 the figures of a part not named are kept from the last run). Each training runs untracked in a
 fresh process (`python -m bench.training --one ARCH SEED EPOCHS OPTIONS`), so its peak memory is its
 own. The test set is scored after every epoch only to report the time to 99%; nothing is chosen
-by it. The "before" CNN epoch runs the package as it was at BEFORE (git archive), one epoch.
+by it. The "before" CNN epochs run the package as it was at BEFORE (git archive).
 """
 
 import json
@@ -64,7 +64,7 @@ def one(arch: str, seed: int, epochs: int | None, options: dict) -> dict:
     return {
         "arch": arch,
         "seed": seed,
-        "recipe": {**{key: value for key, value in params.items() if key not in ("quiet",)}, **classifier.params()},
+        "recipe": {key: value for key, value in {**params, **classifier.params()}.items() if key != "quiet"},
         **classifier.size(),
         "epochs_run": len(curve),
         "best_epoch": classifier.best_epoch,

@@ -33,7 +33,7 @@ def learning_rate(rate: float, schedule: str, total_steps: int):
 def make_optimizer(name: str, rate, weight_decay: float, ema: float) -> keras.optimizers.Optimizer:
     """Return Adam, AdamW (decoupled weight decay) or SGD with Nesterov momentum 0.9; keeping a
     moving average of the weights with momentum ema, if above 0."""
-    averaging = {"use_ema": ema > 0, "ema_momentum": ema or 0.99}
+    averaging = {"use_ema": True, "ema_momentum": ema} if ema else {}
     if name == "adam":
         return keras.optimizers.Adam(rate, **averaging)
     if name == "adamw":
