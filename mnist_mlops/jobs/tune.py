@@ -62,8 +62,8 @@ def run_search(config: TuneConfig) -> SearchResult:
         recorder = tracking.search_tracking()
         with search.backend_trials(config, recorder) as new_trials:
             trials = search.restore_trials(recorder, Path(folder), new_trials) if previous else new_trials
-            startup = {"tpe_startup_trials": search.startup_trials(config)} if config.algo == "tpe" else {}
-            tracking.log_params({**asdict(config), "study": study, **startup})
+            tpe = {"tpe_startup_trials": search.startup_trials(config), "tpe_gamma": search.TPE_GAMMA}
+            tracking.log_params({**asdict(config), "study": study, **(tpe if config.algo == "tpe" else {})})
             tracking.log_json(family.space, "search_space.json")
             search.run_trials(config, trials, Path(folder), recorder)
         history = search.trial_table(trials, config.metric)

@@ -49,6 +49,7 @@ def test_trial_1_is_the_default_configuration_and_tpe_starts_up_on_a_quarter(knn
     assert (first["params.clf__metric"], first["params.pca__n_components"]) == ("euclidean", "50")
     run = MlflowClient().get_run(knn_search.parent_run_id).data
     assert run.params["tpe_startup_trials"] == "3"  # max(3, 4 // 4)
+    assert run.params["tpe_gamma"] == "0.5"
     assert run.metrics["default_val_accuracy"] == pytest.approx(first["metrics.val_accuracy"])
     assert run.metrics["best_val_accuracy"] >= run.metrics["default_val_accuracy"]
 
