@@ -4,7 +4,7 @@ The search itself is tuning/search.py; this job wires it to the data, MLflow and
 
 import logging
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -81,13 +81,17 @@ def run_search(config: TuneConfig) -> SearchResult:
 
 def run_ensemble(config: TuneConfig, trials, best: Fitted, data: Mnist) -> Promotion:
     """Refit the --ensemble best trials (chosen on validation; the best is refitted already), average
-    their probabilities as one model, evaluate it and register it, on a run nested under the search."""
+    their probabilities as one model, evaluate it and register it, on a run nested under the search.
+    Member i trains with seed + i: one seed would give every member the same initialisation, batch
+    order and augmentation draws, and so much the same mistakes, which averaging cannot correct."""
     chosen = search.best_trials(trials, config.metric, config.ensemble)
     numbers = ",".join(str(int(row["trial"])) for row, _ in chosen)
+    seeds = [config.seed + i for i in range(len(chosen))]
     tags = {"model_family": config.family, "model_kind": "ensemble"}
     with tracking.run(f"ensemble-{len(chosen)}", tags, nested=True):
-        tracking.log_params({"members": len(chosen), "trials": numbers, "seed": config.seed})
-        members = [best, *(search.fit_params(config, params, data) for _, params in chosen[1:])]
+        tracking.log_params({"members": len(chosen), "trials": numbers, "seeds": ",".join(map(str, seeds))})
+        refits = zip(chosen[1:], seeds[1:], strict=True)
+        members = [best, *(search.fit_params(replace(config, seed=seed), params, data) for (_, params), seed in refits)]
         fitted = Fitted(Ensemble([member.classifier for member in members]), sum(m.fit_seconds for m in members))
         report = evaluate(fitted, data, f"ensemble of {len(chosen)} {config.family}", config.seed)
         log.info(found(f"ensemble of trials {numbers}", report.metrics))

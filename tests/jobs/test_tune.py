@@ -144,6 +144,7 @@ def test_an_ensemble_of_the_best_trials_serves_the_mean_of_its_members(tracking_
     assert ensemble["tags.registered_version"] == result.ensemble.version == "2"
     ranked = result.history.sort_values("val_accuracy", ascending=False, kind="stable")["trial"].head(2)
     assert ensemble["params.trials"] == ",".join(map(str, ranked))  # the two best on validation
+    assert ensemble["params.seeds"] == "5,6"  # each member its own seed
     rows = small_mnist.test.x[:200]
     logged = mlflow.pyfunc.load_model(f"runs:/{ensemble['run_id']}/model").get_raw_model()
     if family == "knn":
