@@ -50,9 +50,12 @@ def test_every_family_default_is_a_point_of_its_space(name):
 
 def test_a_conditional_default_picks_its_option_and_fills_its_sub_space():
     family = models.family("mlp")
-    found = point(family.space, family.hyperparameters(job_defaults()))
+    defaults = family.hyperparameters(job_defaults())
+    found = point(family.space, defaults)
     assert found["optimizer"] == 0 and found["learning_rate"] == 3e-3  # adam, the recipe's rate
     assert "optimizer[1].weight_decay" not in found and found["hidden"] == 3  # (512, 256)
+    adamw = point(family.space, {**defaults, "optimizer": "adamw"})
+    assert adamw["optimizer"] == 1 and adamw["optimizer[1].weight_decay"] == 1e-4  # its sub-space, filled
 
 
 def test_a_default_outside_the_choices_is_named():
