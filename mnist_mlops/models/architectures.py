@@ -54,7 +54,7 @@ def mlp(hidden: tuple[int, ...], activation: str, dropout: float, batch_norm: bo
 register(
     network_family(
         mlp,
-        recipe={"epochs": 10, "dropout": 0.3},
+        recipe={"epochs": 10},
         space={
             "hidden": ("choice", [[256], [512], [256, 128], [512, 256], [1024, 512], [512, 256, 128]]),
             "activation": ("choice", ["relu", "gelu", "swish"]),
@@ -113,11 +113,7 @@ def cnn(
 register(
     network_family(
         cnn,
-        # The best of a 30-minute search (bench/tuned_cnn.py, chosen on validation; with --dense 192,
-        # the config's default), at the default batch size: on seeds 6-8, val accuracy 99.37-99.50%
-        # (median 99.45%) against 99.27-99.47% (99.33%) with dense 128, dropout 0.3, rate 3e-3 and no
-        # smoothing, in about the same time (140 s on 2 cores).
-        recipe={"epochs": 10, "dropout": 0.18, "learning_rate": 5.4e-3, "label_smoothing": 0.1},
+        recipe={"epochs": 10},
         space={
             **TRAINING_SPACE,
             # 3x3 kernels and at most 128 filters: 5x5 kernels or 64 first-layer filters cost 2-5x
