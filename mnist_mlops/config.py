@@ -86,11 +86,17 @@ class TrainConfig(JobConfig):
     )
     kernel_size: int = option(3, "cnn: convolution kernel side.", low=1, high=28)
     pool: str = option("max", "cnn: pooling after each block.", choices=("max", "avg"))
-    dense: int = option(128, "cnn: units of the dense head.", low=1)
+    dense: int = option(192, "cnn: units of the dense head.", low=1)
     activation: str = option(
         "relu", "mlp, cnn: hidden activation.", choices=("relu", "gelu", "elu", "selu", "swish", "tanh")
     )
-    dropout: float = option(0.3, "mlp, cnn: dropout rate.", low=0, high=1, open_high=True)
+    dropout: float | None = option(
+        None,
+        "mlp, cnn: dropout rate (empty: the architecture's recipe, mlp 0.3, cnn 0.18).",
+        low=0,
+        high=1,
+        open_high=True,
+    )
     batch_norm: bool = option(
         True, "mlp, cnn: batch normalisation after each hidden layer and convolution (true/false)."
     )
@@ -116,7 +122,11 @@ class TrainConfig(JobConfig):
         "Random rotations (<= 10 degrees), zooms (<= 10%) and shifts (<= 3 px) of the training images (true/false).",
     )
     label_smoothing: float | None = option(
-        None, "Share of each label spread over the other digits.", low=0, high=1, open_high=True
+        None,
+        "Share of each label spread over the other digits (underconfident: add --calibrate).",
+        low=0,
+        high=1,
+        open_high=True,
     )
     ema: float | None = option(
         None,

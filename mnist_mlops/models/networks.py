@@ -34,11 +34,12 @@ class Recipe:
     quiet: bool = False  # no progress bar
 
 
-# What a search over a network's training explores; architectures add their shape params.
+# What a search over a network's training explores; architectures add their shape params. Not label
+# smoothing: searches picked it for +0.1 points of val accuracy at most, and it left the best CNN's
+# test probabilities ~9 points underconfident (test_ece 9.3%).
 TRAINING_SPACE = {
     "learning_rate": ("loguniform", 5e-4, 1e-2),
     "batch_size": ("choice", [64, 128, 256]),
-    "label_smoothing": ("choice", [0.0, 0.1]),
 }
 
 
