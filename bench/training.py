@@ -34,7 +34,9 @@ CHOICES = {  # the default CNN, and with one training option changed
     "float32": {"precision": "float32"},
 }
 CANDIDATES = ("deep", "resnet")  # of the zoo; the best single model is the candidate with the best val accuracy
-LONG = {"cnn, 30 epochs": ("cnn", 30)}  # more candidates: a recipe trained longer (part "long")
+LONG = {  # more candidates, part "long": a recipe trained longer, with no early stop during the one-cycle peak
+    "cnn, 30 epochs": {"arch": "cnn", "epochs": 30, "patience": 30},
+}
 
 
 def one(arch: str, seed: int, epochs: int | None, options: dict) -> dict:
@@ -127,7 +129,7 @@ def measure(part: str) -> dict:
     if part == "zoo":
         return {arch: in_process(arch) for arch in models.names("keras")}
     if part == "long":
-        return {name: in_process(arch, epochs=epochs) for name, (arch, epochs) in LONG.items()}
+        return {name: in_process(**candidate) for name, candidate in LONG.items()}
     if part == "fast":
         runs = [in_process("fast", seed) for seed in SEEDS]
         to_99 = [next((p["training_seconds"] for p in run["per_epoch"] if p["test_accuracy"] >= 0.99), None)
