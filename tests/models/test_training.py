@@ -47,6 +47,13 @@ def test_epochs_differ_and_a_seed_repeats_them(small_mnist):
     assert not np.allclose(first, second) and np.array_equal(first, again)
 
 
+def test_batches_are_not_autotuned_so_a_new_epoch_does_not_wait_for_the_last_ones_autotuner(small_mnist):
+    x, y = small_mnist.train.x[:300], small_mnist.train.y[:300]
+    for train in (True, False):
+        data = batches(x, y, 100, seed=1, train=train, augmented=train, smoothing=False)
+        assert data.options().autotune.enabled is False
+
+
 def test_training_stops_at_the_target_validation_accuracy(small_mnist):
     family = models.family("fast")
     params = family.hyperparameters(TrainConfig(arch="fast", epochs=8, target_accuracy=0.6, quiet=True))
