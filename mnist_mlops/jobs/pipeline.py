@@ -27,6 +27,11 @@ def stage(name: str, metrics: dict, registered: str = "") -> dict:
             "registered": registered}  # fmt: skip
 
 
+def network_label(config: PipelineConfig) -> str:
+    """The network stage's name in the summary: cnn, or cnn x3 for three averaged."""
+    return config.arch if config.members == 1 else f"{config.arch} x{config.members}"
+
+
 @dataclass
 class PipelineResult:
     """What the main job found."""
@@ -44,12 +49,13 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
         tracking.log_params(asdict(config))
         baselines = run_baselines(BaselineConfig(model="all", **shared))
         shared |= {"quiet": config.quiet, "system_metrics": config.system_metrics}
-        network = run_training(TrainConfig(arch=config.arch, epochs=config.epochs, register=True, **shared))
+        network_fields = {"arch": config.arch, "epochs": config.epochs, "members": config.members}
+        network = run_training(TrainConfig(**network_fields, register=True, **shared))
         search = run_search(TuneConfig(family=config.tune_family, algo="tpe", max_evals=config.max_evals, **shared))
         summary = pd.DataFrame(
             [
                 *(stage(f"baseline {row['model']}", row) for row in baselines.to_dict("records")),
-                stage(f"{config.arch} (default)", network.metrics, network.promotion.decision),
+                stage(f"{network_label(config)} (default)", network.metrics, network.promotion.decision),
                 stage(f"tuned {config.tune_family}", search.metrics, search.promotion.decision),
             ]
         )

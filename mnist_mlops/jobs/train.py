@@ -6,11 +6,11 @@ from dataclasses import asdict, dataclass
 
 from mnist_mlops import models, tracking
 from mnist_mlops.config import TrainConfig
-from mnist_mlops.data import load_mnist
+from mnist_mlops.data import Mnist, load_mnist
 from mnist_mlops.evaluate.report import evaluate, found, uncalibrated_metrics
 from mnist_mlops.jobs.register import register
 from mnist_mlops.registry import Promotion
-from mnist_mlops.train.fitting import calibrate, fit
+from mnist_mlops.train.fitting import Fitted, averaged, calibrate, fit
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def run_training(config: TrainConfig) -> TrainResult:
         params = family.hyperparameters(config)  # the config, with the architecture's recipe where it is unset
         tracking.log_params({**asdict(config), **params})
         tracking.log_datasets(data)
-        fitted = fit(family, params, data, config.seed, on_epoch_end=tracking.log_epoch)
+        fitted = fit_members(config, family, params, data)
         temperature = 1.0
         if config.calibrate:
             tracking.log_metrics(uncalibrated_metrics(fitted, data))
@@ -52,3 +52,16 @@ def run_training(config: TrainConfig) -> TrainResult:
         if config.register:
             promotion = register(fitted.classifier, model_uri, config.arch, report, data, temperature)
     return TrainResult(run_id, model_uri, report.metrics, fitted.classifier.estimator, promotion)
+
+
+def fit_members(config: TrainConfig, family: models.Family, params: dict, data: Mnist) -> Fitted:
+    """Fit the network; with --members N, N networks averaged as one model, the i-th with seed + i
+    (one seed would give each the same mistakes) on a run of its own nested under this one."""
+    if config.members == 1:
+        return fit(family, params, data, config.seed, on_epoch_end=tracking.log_epoch)
+    members = []
+    for seed in range(config.seed, config.seed + config.members):
+        with tracking.run(f"{config.arch}-seed-{seed}", {"model_family": config.arch, "model_kind": "member"}):
+            tracking.log_params({"seed": seed})
+            members.append(fit(family, params, data, seed, on_epoch_end=tracking.log_epoch))
+    return averaged(members)

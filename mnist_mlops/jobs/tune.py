@@ -18,9 +18,8 @@ from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.evaluate.plots import convergence_figure, hyperparameters_figure
 from mnist_mlops.evaluate.report import evaluate, found
 from mnist_mlops.jobs.register import register
-from mnist_mlops.models.ensemble import Ensemble
 from mnist_mlops.registry import Promotion
-from mnist_mlops.train.fitting import Fitted
+from mnist_mlops.train.fitting import Fitted, averaged
 from mnist_mlops.tuning import search, spark
 
 log = logging.getLogger(__name__)
@@ -92,7 +91,7 @@ def run_ensemble(config: TuneConfig, trials, best: Fitted, data: Mnist) -> Promo
         tracking.log_params({"members": len(chosen), "trials": numbers, "seeds": ",".join(map(str, seeds))})
         refits = zip(chosen[1:], seeds[1:], strict=True)
         members = [best, *(search.fit_params(replace(config, seed=seed), params, data) for (_, params), seed in refits)]
-        fitted = Fitted(Ensemble([member.classifier for member in members]), sum(m.fit_seconds for m in members))
+        fitted = averaged(members)
         report = evaluate(fitted, data, f"ensemble of {len(chosen)} {config.family}", config.seed)
         log.info(found(f"ensemble of trials {numbers}", report.metrics))
         model_uri = tracking.log_model(fitted.classifier, data.val.x[:5])

@@ -109,3 +109,19 @@ def test_system_metrics_are_logged_unless_turned_off(on, tracking_store, monkeyp
     metrics = mlflow.get_run(run_training(config).run_id).data.metrics
     assert ("system/cpu_utilization_percentage" in metrics) == on
     assert ("system/system_memory_usage_megabytes" in metrics) == on
+
+
+def test_members_train_on_nested_runs_with_their_own_seeds_and_serve_averaged(tracking_store, small_mnist):
+    result = run_training(TrainConfig(arch="mlp", hidden=(64,), members=2, **QUICK))
+    nested = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'", output_format="list")
+    assert sorted((run.data.tags["model_kind"], run.data.params["seed"]) for run in nested) == [
+        ("member", "3"),
+        ("member", "4"),
+    ]
+    for run in nested:  # each member's own epoch curve
+        assert len(MlflowClient().get_metric_history(run.info.run_id, "val_accuracy")) == 2
+    rows = small_mnist.test.x[:200]
+    members = [result.model.get_layer(f"member_{n}").predict(rows, verbose=0) for n in (1, 2)]
+    assert not np.allclose(members[0], members[1], atol=1e-3)  # two seeds, two networks
+    served = mlflow.pyfunc.load_model(result.model_uri).predict(rows)
+    np.testing.assert_allclose(np.asarray(served), np.mean(members, axis=0), atol=1e-6)
