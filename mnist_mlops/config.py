@@ -220,7 +220,7 @@ class PipelineConfig(JobConfig):
 
     arch: str = option("cnn", "Network to train and register.", choices=lambda: models.names("keras"))
     epochs: int | None = option(None, "Epochs of that network (0: its recipe's).", low=1)
-    members: int = option(3, "Networks of it averaged as the model registered, the i-th with seed + i.", low=1)
+    members: int = option(2, "Networks of it averaged as the model registered, the i-th with seed + i.", low=1)
     tune_family: str = option("knn", "Family of the short TPE search.", choices=lambda: models.names(tunable=True))
     max_evals: int = option(12, "Trials of that search.", low=1)
     system_metrics: bool = option(
