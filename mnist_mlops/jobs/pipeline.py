@@ -49,8 +49,9 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
         tracking.log_params(asdict(config))
         baselines = run_baselines(BaselineConfig(model="all", **shared))
         shared |= {"quiet": config.quiet, "system_metrics": config.system_metrics}
-        network_fields = {"arch": config.arch, "epochs": config.epochs, "members": config.members}
-        network = run_training(TrainConfig(**network_fields, register=True, **shared))
+        network = run_training(
+            TrainConfig(arch=config.arch, epochs=config.epochs, members=config.members, register=True, **shared)
+        )
         search = run_search(TuneConfig(family=config.tune_family, algo="tpe", max_evals=config.max_evals, **shared))
         summary = pd.DataFrame(
             [
