@@ -182,8 +182,8 @@ class TuneConfig(JobConfig):
     epochs: int | None = option(None, "Networks: epochs per trial (0: the architecture's recipe).", low=1)
     prune: bool = option(
         True,
-        "Networks: stop a trial after an epoch (from the second) whose validation accuracy is below the "
-        "median of the other trials' at that epoch (once at least 3 others reached it).",
+        "Networks: stop a trial after an epoch (from half its epochs, at least 2) whose validation accuracy is "
+        "below the median of the other trials' at that epoch (once at least 3 others reached it).",
         flag=True,
     )
     ensemble: int | None = option(

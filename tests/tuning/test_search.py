@@ -29,5 +29,13 @@ def test_a_trial_below_the_median_is_pruned_only_against_enough_curves(count):
     config = TuneConfig(family="fast", epochs=5)
     pruned = []
     on_epoch_end = pruner(config, Curves(others=[[0.5, 0.9, 0.95]] * count), "run", pruned)
-    stopped = on_epoch_end(1, {"val_accuracy": 0.2})  # the second epoch: past the grace epoch
-    assert stopped == (count >= MIN_CURVES) and pruned == ([2] if count >= MIN_CURVES else [])
+    stopped = on_epoch_end(2, {"val_accuracy": 0.2})  # the third epoch of five: past the grace epochs
+    assert stopped == (count >= MIN_CURVES) and pruned == ([3] if count >= MIN_CURVES else [])
+
+
+@pytest.mark.parametrize(("epochs", "first"), [(3, 2), (4, 2), (5, 3), (10, 5), (20, 10)])
+def test_a_trial_trains_half_its_epochs_at_least_two_and_not_its_last_before_it_may_be_pruned(epochs, first):
+    pruned = []
+    on_epoch_end = pruner(TuneConfig(family="fast", epochs=epochs), Curves(others=[[0.9] * epochs] * 3), "run", pruned)
+    stopped = [epoch + 1 for epoch in range(epochs) if on_epoch_end(epoch, {"val_accuracy": 0.2})]
+    assert stopped[0] == first and stopped[-1] == epochs - 1 and pruned[0] == first
