@@ -6,9 +6,14 @@ during a LiteRT conversion, the XNNPACK delegate. Until absl's logging is initia
 every level, and TensorFlow 2.21 no longer reads TF_CPP_MIN_LOG_LEVEL at that point, so no
 setting reaches them. These windows point the two file descriptors at /dev/null around the few
 calls that print; Python errors still raise, with their messages, once the window closes.
+
+TensorFlow also warns, through Python logging, when recent calls of one traced function retraced it.
+A search or an ensemble builds a network per trial or member, and each new network's predict
+function is traced once, which TensorFlow counts as retracing of one function: that warning is dropped.
 """
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -34,8 +39,19 @@ def native_output_silenced() -> Iterator[None]:
             os.close(descriptor)
 
 
+class NewNetworksTracing(logging.Filter):
+    """Drops TensorFlow's warning that a function retraced, which every new network's first predict triggers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+NEW_NETWORKS_TRACING = NewNetworksTracing()
+
+
 def import_tensorflow() -> None:
     """Import TensorFlow and Keras and let TensorFlow look for devices, without their start-up lines."""
+    logging.getLogger("tensorflow").addFilter(NEW_NETWORKS_TRACING)  # once: a logger keeps one of each filter
     if "keras" in sys.modules and "tensorflow" in sys.modules:
         return
     with native_output_silenced():
