@@ -33,7 +33,8 @@ TRIALS_FILE = "hyperopt_trials.pkl"
 # Epochs a network trial trains before it may be pruned: half of its epochs, at least 2. Trials are
 # compared at the same epoch, and under one-cycle (its rate peaks at a quarter of the epochs) the
 # early ranking is not the final one: in the CNN search of bench/tuned_cnn.py the trial that ended
-# best (val 99.50%) was below the other trials' median at epochs 2 and 3, above it from epoch 4 on.
+# best (val 99.50%) was at the other trials' median after epochs 2 and 3, where a copy of it with
+# other random draws would be pruned half the time, and clearly above it from epoch 5.
 GRACE_SHARE, GRACE_EPOCHS = 0.5, 2
 MIN_CURVES = 3  # other trials' curves at an epoch before their median may prune there (one is no median)
 MAX_STARTUP = 10  # most random start-up trials TPE draws unless --startup-trials says more
