@@ -39,19 +39,14 @@ def native_output_silenced() -> Iterator[None]:
             os.close(descriptor)
 
 
-class NewNetworksTracing(logging.Filter):
-    """Drops TensorFlow's warning that a function retraced, which every new network's first predict triggers."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-NEW_NETWORKS_TRACING = NewNetworksTracing()
+def not_retracing(record: logging.LogRecord) -> bool:
+    """A logging filter: False for TensorFlow's retracing warning, which each new network's first predict triggers."""
+    return "triggered tf.function retracing" not in record.getMessage()
 
 
 def import_tensorflow() -> None:
     """Import TensorFlow and Keras and let TensorFlow look for devices, without their start-up lines."""
-    logging.getLogger("tensorflow").addFilter(NEW_NETWORKS_TRACING)  # once: a logger keeps one of each filter
+    logging.getLogger("tensorflow").addFilter(not_retracing)  # once: a logger keeps one of each filter
     if "keras" in sys.modules and "tensorflow" in sys.modules:
         return
     with native_output_silenced():
