@@ -1,5 +1,6 @@
 """MNIST as model-ready arrays: scaled pixels, a seeded stratified train/validation split."""
 
+import functools
 import hashlib
 import math
 from dataclasses import dataclass
@@ -59,8 +60,19 @@ def scale(images: np.ndarray) -> np.ndarray:
 
 
 def read_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Read an images file and its labels file, checking that their counts agree."""
+    """Read an images file and its labels file, checking that their counts agree; once per process
+    while both files keep their size and time. The arrays are read-only: every job shares them."""
+    return read_keyed_pair(files.file_key(images_path), files.file_key(labels_path))
+
+
+@functools.lru_cache(maxsize=4)
+def read_keyed_pair(
+    images_key: tuple[str, int, int], labels_key: tuple[str, int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """read_pair of the files two file_key()s name."""
+    images_path, labels_path = Path(images_key[0]), Path(labels_key[0])
     images, labels = read_images(images_path), read_labels(labels_path)
+    images.flags.writeable = labels.flags.writeable = False
     if len(images) != len(labels):
         raise MnistMlopsError(
             f"{images_path.name} holds {len(images)} images but {labels_path.name} {len(labels)} labels"

@@ -1,5 +1,6 @@
 """Where the four MNIST files live, how they are verified, and how missing ones are fetched."""
 
+import functools
 import hashlib
 import http.client
 import logging
@@ -74,10 +75,22 @@ def mirrors_from_env() -> tuple[str, ...]:
     return tuple(url.strip() for url in named.split(",") if url.strip()) or DEFAULT_MIRRORS
 
 
+def file_key(path: Path) -> tuple[str, int, int]:
+    """A file's resolved path, size and modification time: what a per-process cache of it keys on."""
+    stat = path.stat()
+    return str(path.resolve()), stat.st_size, stat.st_mtime_ns
+
+
 def sha256_of(path: Path) -> str:
-    """Return the hex SHA-256 of a file, read in chunks."""
+    """Return the hex SHA-256 of a file, computed once per process while its size and time stay the same."""
+    return keyed_sha256(file_key(path))
+
+
+@functools.lru_cache(maxsize=32)
+def keyed_sha256(key: tuple[str, int, int]) -> str:
+    """The hex SHA-256 of the file a file_key() names, read in chunks."""
     digest = hashlib.sha256()
-    with path.open("rb") as stream:
+    with open(key[0], "rb") as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
