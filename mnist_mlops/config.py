@@ -6,7 +6,8 @@ This module imports nothing heavy, so `mnist-mlops --help` starts fast.
 """
 
 import ipaddress
-from dataclasses import asdict, dataclass, fields
+from collections import Counter
+from dataclasses import Field, asdict, dataclass, fields
 from types import SimpleNamespace
 
 from mnist_mlops import models
@@ -45,6 +46,27 @@ class JobConfig(RunConfig):
     val_fraction: float = option(
         0.1, "Share of the training images held out for validation.", low=0, high=1, open_low=True, open_high=True
     )
+
+
+def recipe_values(name: str) -> str:
+    """What the registered architectures' recipes set a field to: the value most share, then the
+    others' (e.g. '10; fast 2, deep 20'); each one's where only some set it (e.g. 'mlp 0.3, cnn 0.18')."""
+    networks = [family for family in models.FAMILIES.values() if family.kind == "keras"]
+    values = {family.name: family.recipe[name] for family in networks if name in family.recipe}
+    spelled = {
+        arch: str(value).lower() if isinstance(value, bool | None) else str(value) for arch, value in values.items()
+    }
+    if len(values) < len(networks):
+        return ", ".join(f"{arch} {value}" for arch, value in spelled.items())
+    common = Counter(spelled.values()).most_common(1)[0][0]
+    others = ", ".join(f"{arch} {value}" for arch, value in spelled.items() if value != common)
+    return f"{common}; {others}" if others else common
+
+
+def from_recipe(name: str, help: str, **accepts) -> Field:
+    """A TrainConfig field unset by default (None; empty or 0 on the command line), which then takes
+    the architecture's recipe; its help lists the recipe's values, read from the registered families."""
+    return option(None, f"{help} [recipe: {recipe_values(name)}]", **accepts)
 
 
 RUN_CONFIG_FIELDS = tuple(spec.name for spec in fields(RunConfig))
@@ -90,9 +112,9 @@ class TrainConfig(JobConfig):
     activation: str = option(
         "relu", "mlp, cnn: hidden activation.", choices=("relu", "gelu", "elu", "selu", "swish", "tanh")
     )
-    dropout: float | None = option(
-        None,
-        "mlp, cnn: dropout rate (empty: the architecture's recipe, mlp 0.3, cnn 0.18).",
+    dropout: float | None = from_recipe(
+        "dropout",
+        "mlp, cnn: dropout rate.",
         low=0,
         high=1,
         open_high=True,
@@ -100,49 +122,51 @@ class TrainConfig(JobConfig):
     batch_norm: bool = option(
         True, "mlp, cnn: batch normalisation after each hidden layer and convolution (true/false)."
     )
-    # Training: unset (None; empty or 0 on the command line) takes the architecture's recipe.
-    optimizer: str | None = option(
-        None, "adam, adamw, or sgd with Nesterov momentum 0.9.", choices=("adam", "adamw", "sgd")
+    # Training (models/recipe.py): unset (None; empty or 0 on the command line) takes the architecture's recipe.
+    optimizer: str | None = from_recipe(
+        "optimizer", "adam, adamw, or sgd with Nesterov momentum 0.9.", choices=("adam", "adamw", "sgd")
     )
-    learning_rate: float | None = option(None, "Initial learning rate (one-cycle: the peak).", low=0, open_low=True)
-    weight_decay: float | None = option(None, "adamw: weight decay.", low=0)
-    schedule: str | None = option(
-        None,
+    learning_rate: float | None = from_recipe(
+        "learning_rate", "Initial learning rate (one-cycle: the peak).", low=0, open_low=True
+    )
+    weight_decay: float | None = from_recipe("weight_decay", "adamw: weight decay.", low=0)
+    schedule: str | None = from_recipe(
+        "schedule",
         "Learning rate: constant, cosine decay to zero, onecycle (a rise over the first quarter, then a "
         "cosine fall to near zero), or halved when val_loss stalls (plateau).",
         choices=("constant", "cosine", "onecycle", "plateau"),
     )
-    batch_size: int | None = option(None, "Images per step (0: the architecture's recipe).", low=1)
-    epochs: int | None = option(None, "Most passes over the data (0: the architecture's recipe).", low=1)
-    patience: int | None = option(
-        None, "Early stopping: epochs without a lower val_loss; the best weights are kept (0: the recipe's).", low=1
+    batch_size: int | None = from_recipe("batch_size", "Images per step.", low=1)
+    epochs: int | None = from_recipe("epochs", "Most passes over the data.", low=1)
+    patience: int | None = from_recipe(
+        "patience", "Early stopping: epochs without a lower val_loss; the best weights are kept.", low=1
     )
-    augment: bool | None = option(
-        None,
+    augment: bool | None = from_recipe(
+        "augment",
         "Random rotations (<= 10 degrees), zooms (<= 10%) and shifts (<= 3 px) of the training images (true/false).",
     )
-    label_smoothing: float | None = option(
-        None,
+    label_smoothing: float | None = from_recipe(
+        "label_smoothing",
         "Share of each label spread over the other digits (underconfident: add --calibrate).",
         low=0,
         high=1,
         open_high=True,
     )
-    ema: float | None = option(
-        None,
+    ema: float | None = from_recipe(
+        "ema",
         "Momentum of a moving average of the weights (e.g. 0.99) that validation scores and training keeps (0: none).",
         low=0,
         high=1,
         open_high=True,
     )
-    precision: str | None = option(
-        None,
+    precision: str | None = from_recipe(
+        "precision",
         "Arithmetic of training: float32, or mixed_bfloat16 (float32 weights); auto: mixed_bfloat16 where the "
         "CPU has bfloat16 instructions (AMX, AVX512-BF16). The trained network predicts in float32.",
         choices=("auto", "float32", "mixed_bfloat16"),
     )
-    target_accuracy: float | None = option(
-        None,
+    target_accuracy: float | None = from_recipe(
+        "target_accuracy",
         "Stop after the first epoch whose validation accuracy reaches this (never the test set).",
         low=0,
         high=1,

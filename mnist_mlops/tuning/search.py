@@ -80,9 +80,14 @@ def defaults(config: TuneConfig) -> dict:
     return models.family(config.family).hyperparameters(job_defaults(epochs=config.epochs, quiet=True))
 
 
+def trained_with(config: TuneConfig, params: dict) -> dict:
+    """Every hyperparameter a trial trains with: its params over the family's defaults."""
+    return {**defaults(config), **params}
+
+
 def fit_params(config: TuneConfig, params: dict, data: Mnist, on_epoch_end=ignore_epoch) -> Fitted:
     """Fit the family with a trial's params over its defaults."""
-    return fit(models.family(config.family), {**defaults(config), **params}, data, config.seed, on_epoch_end)
+    return fit(models.family(config.family), trained_with(config, params), data, config.seed, on_epoch_end)
 
 
 def startup_trials(config: TuneConfig) -> int:
@@ -156,7 +161,7 @@ def make_objective(config: TuneConfig, tracking):
         run_id, pruned = None, []
         try:
             with tracking.trial_run() as run_id:
-                tracking.log_params(params)
+                tracking.log_params(trained_with(config, params))
                 fitted = fit_params(config, params, data, pruner(config, tracking, run_id, pruned))
                 proba, seconds = fitted.predict_proba(data.val)
                 scores = {**split_metrics("val", data.val.y, proba), "fit_seconds": fitted.fit_seconds}
