@@ -45,8 +45,8 @@ def untracked(config: TrainConfig) -> dict:
         curve.append({"epoch": epoch + 1, "seconds": round(elapsed, 1), "test_accuracy": round(accuracy, 4)})
 
     fit_start = time.perf_counter()
-    classifier.fit(data.train, data.val, score_test)
-    evaluate(Fitted(classifier, time.perf_counter() - fit_start), data, config.arch, config.seed)
+    epochs = classifier.fit(data.train, data.val, score_test)
+    evaluate(Fitted(classifier, time.perf_counter() - fit_start, epochs), data, config.arch, config.seed)
     reached = next((point["seconds"] for point in curve if point["test_accuracy"] >= 0.99), None)
     return {"scoring_seconds": sum(scoring), "seconds_to_99_test_accuracy": reached, "per_epoch": curve}
 

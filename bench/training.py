@@ -63,7 +63,7 @@ def one(arch: str, seed: int, epochs: int | None, options: dict) -> dict:
         marks["last"] = time.perf_counter()
 
     marks["last"] = time.perf_counter()
-    classifier.fit(data.train, data.val, after_epoch)
+    best_epoch = classifier.fit(data.train, data.val, after_epoch).best
     kept = float((classifier.predict_proba(data.test.x).argmax(axis=1) == data.test.y).mean())
     return {
         "arch": arch,
@@ -71,10 +71,10 @@ def one(arch: str, seed: int, epochs: int | None, options: dict) -> dict:
         "recipe": {key: value for key, value in {**params, **classifier.params()}.items() if key != "quiet"},
         **classifier.size(),
         "epochs_run": len(curve),
-        "best_epoch": classifier.best_epoch,
+        "best_epoch": best_epoch,
         "seconds_per_epoch": round(marks["training"] / len(curve), 2),
         "training_seconds": round(marks["training"], 1),
-        "val_accuracy": curve[classifier.best_epoch - 1]["val_accuracy"],  # both of the kept (best val_loss) weights
+        "val_accuracy": curve[best_epoch - 1]["val_accuracy"],  # both of the kept (best val_loss) weights
         "test_accuracy": round(kept, 4),
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
         "per_epoch": curve,

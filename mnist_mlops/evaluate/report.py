@@ -72,8 +72,8 @@ def evaluate(fitted: Fitted, data: Mnist, title: str, seed: int) -> Report:
     report.metrics.update(timings, **fitted.classifier.size())
     report.figures["test_misclassified.png"] = misclassified_figure(data.test.x, y_test, proba_test)
     report.figures["test_predictions.png"] = predictions_figure(data.test.x, y_test, proba_test, seed)
-    classifier = fitted.classifier
-    if fitted.epochs_run:
-        report.figures["training_curves.png"] = training_curves_figure(classifier.history, classifier.best_epoch)
-        report.metrics.update(epochs_run=fitted.epochs_run, best_epoch=classifier.best_epoch)
+    epochs = fitted.epochs
+    if epochs.run:
+        report.figures["training_curves.png"] = training_curves_figure(epochs.history, epochs.best)
+        report.metrics.update(epochs_run=epochs.run, best_epoch=epochs.best)
     return report

@@ -1,17 +1,14 @@
 """The baseline job: fit scikit-learn families on MNIST, evaluate them and track each as a run."""
 
-import logging
-
 import pandas as pd
 
 from mnist_mlops import models, tracking
 from mnist_mlops.config import JOB_FIELDS, BaselineConfig
 from mnist_mlops.data import Mnist, load_mnist
-from mnist_mlops.evaluate.report import evaluate, found
+from mnist_mlops.jobs.record import record
 from mnist_mlops.train.fitting import fit
 
 RUN_FIELDS = ("model", *JOB_FIELDS)  # what every baseline run logs besides its pipeline params
-log = logging.getLogger(__name__)
 
 
 def fit_and_track(config: BaselineConfig, name: str, data: Mnist, nested: bool) -> dict[str, float]:
@@ -22,10 +19,8 @@ def fit_and_track(config: BaselineConfig, name: str, data: Mnist, nested: bool) 
         tracking.log_params({**{field: getattr(config, field) for field in RUN_FIELDS}, "model": name, **params})
         tracking.log_datasets(data)
         fitted = fit(family, params, data, config.seed)
-        report = evaluate(fitted, data, name, config.seed)
-        tracking.log_report(report, model_uri=tracking.log_model(fitted.classifier, data.val.x[:5]), data=data)
-    log.info(found(f"baseline {name}", report.metrics))
-    return {"model": name, "run_id": run_id, **report.metrics}
+        recorded = record(fitted, data, name, name, config.seed, said=f"baseline {name}")
+    return {"model": name, "run_id": run_id, **recorded.metrics}
 
 
 def comparison_table(results: list[dict]) -> pd.DataFrame:

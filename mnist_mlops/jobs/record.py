@@ -1,25 +1,54 @@
-"""Registering a trained model: the one way every job offers a model to the registry."""
+"""Recording a fitted model: the one way every job evaluates what it fitted, logs the model with
+its report and linked metrics, and offers it to the registry."""
 
 import logging
+from dataclasses import dataclass
+
+import numpy as np
 
 from mnist_mlops import registry, tracking
 from mnist_mlops.data import Mnist
-from mnist_mlops.evaluate.report import Report
+from mnist_mlops.evaluate.report import Report, evaluate, found
 from mnist_mlops.models import Classifier
 from mnist_mlops.serving.model import log_serving_model
+from mnist_mlops.train.fitting import Fitted
 
 log = logging.getLogger(__name__)
+N_EXAMPLES = 5  # validation rows logged with every model as its input example
 
 
-def register(
-    classifier: Classifier, classifier_uri: str, family: str, report: Report, data: Mnist, temperature: float = 1.0
+@dataclass
+class Recorded:
+    """What recording a fitted model left."""
+
+    metrics: dict[str, float]  # {split}_{metric}, timings and size
+    model_uri: str  # the logged classifier, loadable with mlflow.pyfunc.load_model
+    promotion: registry.Promotion | None  # what the registry decided, when the model was offered to it
+
+
+def record(
+    fitted: Fitted, data: Mnist, family: str, title: str, seed: int, register: bool = False, step: int = 0,
+    said: str | None = None,
+) -> Recorded:  # fmt: skip
+    """Evaluate a fitted model on every split and say what it found (as said, or title); log it, its
+    report and its metrics linked to it at step on the active run; with register, register it."""
+    report = evaluate(fitted, data, title, seed)
+    log.info(found(said or title, report.metrics))
+    example = data.val.x[:N_EXAMPLES]
+    model_uri = tracking.log_model(fitted.classifier, example)
+    tracking.log_report(report, step=step, model_uri=model_uri, data=data)
+    promotion = offer(fitted.classifier, model_uri, family, report, data, example) if register else None
+    return Recorded(report.metrics, model_uri, promotion)
+
+
+def offer(
+    classifier: Classifier, classifier_uri: str, family: str, report: Report, data: Mnist, example: np.ndarray
 ) -> registry.Promotion:
-    """Log the serving model around a fitted classifier, logged at classifier_uri (with its
-    calibration temperature), on the active run, register it as the challenger and let the
-    promotion rule decide on its paired test predictions; tag the run."""
+    """Log the serving model around a classifier logged at classifier_uri on the active run, register it
+    as the challenger and let the promotion rule decide on its paired test predictions; tag the run."""
     source_run_id = tracking.active_run_id()
     network = classifier.estimator if classifier.flavor == "keras" else None
-    served_uri = log_serving_model(classifier_uri, network, data.val.x[:5], temperature)
+    served_uri = log_serving_model(classifier_uri, network, example)
     scores = {key: value for key, value in report.metrics.items() if key.startswith(("val_", "test_"))}
     tracking.log_model_metrics(served_uri, scores, data)
     promotion = registry.register(served_uri, family, report.metrics, source_run_id, data.test, report.test_digits)

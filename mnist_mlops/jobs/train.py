@@ -1,18 +1,15 @@
 """The train job: fit a Keras network on MNIST, evaluate it and track it as one MLflow run; with
 --register, offer it to the registry, whose promotion rule decides whether it becomes champion."""
 
-import logging
 from dataclasses import asdict, dataclass
 
 from mnist_mlops import models, tracking
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import Mnist, load_mnist
-from mnist_mlops.evaluate.report import evaluate, found, uncalibrated_metrics
-from mnist_mlops.jobs.register import register
+from mnist_mlops.evaluate.report import uncalibrated_metrics
+from mnist_mlops.jobs.record import record
 from mnist_mlops.registry import Promotion
 from mnist_mlops.train.fitting import Fitted, averaged, calibrate, fit
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -22,7 +19,7 @@ class TrainResult:
     run_id: str
     model_uri: str  # the logged model, loadable with mlflow.pyfunc.load_model
     metrics: dict[str, float]
-    model: object  # the trained Keras network, in this process
+    model: object  # the trained Keras network, in this process (with --calibrate, its temperature inside)
     promotion: Promotion | None  # what the registry decided, with --register
 
 
@@ -37,21 +34,15 @@ def run_training(config: TrainConfig) -> TrainResult:
         tracking.log_params({**asdict(config), **params})
         tracking.log_datasets(data)
         fitted = fit_members(config, family, params, data)
-        temperature = 1.0
         if config.calibrate:
             tracking.log_metrics(uncalibrated_metrics(fitted, data))
             fitted = calibrate(fitted, data)
-            temperature = fitted.classifier.temperature
-            tracking.log_metrics({"temperature": temperature})
-        report = evaluate(fitted, data, config.arch, config.seed)
-        log.info(found(config.arch, report.metrics))
+            tracking.log_metrics({"temperature": fitted.classifier.temperature})
         # Like MLflow's Keras autologging: the kept model's figures are the step after the last epoch.
-        model_uri = tracking.log_model(fitted.classifier, data.val.x[:5])
-        tracking.log_report(report, step=fitted.epochs_run + 1, model_uri=model_uri, data=data)
-        promotion = None
-        if config.register:
-            promotion = register(fitted.classifier, model_uri, config.arch, report, data, temperature)
-    return TrainResult(run_id, model_uri, report.metrics, fitted.classifier.estimator, promotion)
+        step = fitted.epochs.run + 1
+        recorded = record(fitted, data, config.arch, config.arch, config.seed, config.register, step)
+    model = fitted.classifier.estimator
+    return TrainResult(run_id, recorded.model_uri, recorded.metrics, model, recorded.promotion)
 
 
 def fit_members(config: TrainConfig, family: models.Family, params: dict, data: Mnist) -> Fitted:

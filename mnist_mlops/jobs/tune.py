@@ -2,7 +2,6 @@
 only, one test evaluation of the best configuration, and its registration as the challenger.
 The search itself is tuning/search.py; this job wires it to the data, MLflow and the registry."""
 
-import logging
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -16,13 +15,10 @@ from mnist_mlops.config import TuneConfig
 from mnist_mlops.data import Mnist
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.evaluate.plots import convergence_figure, hyperparameters_figure
-from mnist_mlops.evaluate.report import evaluate, found
-from mnist_mlops.jobs.register import register
+from mnist_mlops.jobs.record import record
 from mnist_mlops.registry import Promotion
 from mnist_mlops.train.fitting import Fitted, averaged
 from mnist_mlops.tuning import search, spark
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,13 +65,11 @@ def run_search(config: TuneConfig) -> SearchResult:
         (best, best_params), *_ = search.best_trials(trials, config.metric)
         log_search_summary(config, history, best, best_params)
         fitted = search.fit_params(config, best_params, data)
-        report = evaluate(fitted, data, f"tuned {config.family}", config.seed)
-        log.info(found(f"tuned {config.family} (trial {int(best['trial'])} of {len(history)})", report.metrics))
-        model_uri = tracking.log_model(fitted.classifier, data.val.x[:5])
-        tracking.log_report(report, model_uri=model_uri, data=data)
-        promotion = register(fitted.classifier, model_uri, config.family, report, data)
+        said = f"tuned {config.family} (trial {int(best['trial'])} of {len(history)})"
+        tuned = record(fitted, data, config.family, f"tuned {config.family}", config.seed, register=True, said=said)
         ensemble = run_ensemble(config, trials, fitted, data) if config.ensemble else None
-    return SearchResult(parent, best_params, float(best[config.metric]), history, report.metrics, promotion, ensemble)
+    best_value = float(best[config.metric])
+    return SearchResult(parent, best_params, best_value, history, tuned.metrics, tuned.promotion, ensemble)
 
 
 def run_ensemble(config: TuneConfig, trials, best: Fitted, data: Mnist) -> Promotion:
@@ -91,12 +85,8 @@ def run_ensemble(config: TuneConfig, trials, best: Fitted, data: Mnist) -> Promo
         tracking.log_params({"members": len(chosen), "trials": numbers, "seeds": ",".join(map(str, seeds))})
         refits = zip(chosen[1:], seeds[1:], strict=True)
         members = [best, *(search.fit_params(replace(config, seed=seed), params, data) for (_, params), seed in refits)]
-        fitted = averaged(members)
-        report = evaluate(fitted, data, f"ensemble of {len(chosen)} {config.family}", config.seed)
-        log.info(found(f"ensemble of trials {numbers}", report.metrics))
-        model_uri = tracking.log_model(fitted.classifier, data.val.x[:5])
-        tracking.log_report(report, model_uri=model_uri, data=data)
-        return register(fitted.classifier, model_uri, config.family, report, data)
+        title, said = f"ensemble of {len(chosen)} {config.family}", f"ensemble of trials {numbers}"
+        return record(averaged(members), data, config.family, title, config.seed, register=True, said=said).promotion
 
 
 def log_search_summary(config: TuneConfig, history: pd.DataFrame, best: pd.Series, best_params: dict) -> None:

@@ -45,17 +45,11 @@ COMBINE = {"sklearn": MeanProbabilities, "keras": mean_network}  # flavor -> one
 
 
 class Ensemble:
-    """Fitted classifiers whose probabilities are averaged."""
+    """Fitted classifiers whose probabilities are averaged; fitted as made."""
 
     def __init__(self, members: list[Classifier]):
         self.members, self.flavor = members, members[0].flavor
         self.estimator = COMBINE[self.flavor]([member.estimator for member in members])
-        self.history: dict[str, list[float]] = {}
-        self.best_epoch = None
-
-    def fit(self, train, val, on_epoch_end) -> "Ensemble":
-        """Its members are fitted already."""
-        return self
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """The mean of the members' probabilities."""

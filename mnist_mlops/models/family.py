@@ -18,15 +18,27 @@ from mnist_mlops.data import Split
 from mnist_mlops.errors import MnistMlopsError
 
 
+@dataclass(frozen=True)
+class Epochs:
+    """What a fit epoch by epoch leaves behind; empty for a fit in one go."""
+
+    history: dict[str, list[float]] = field(default_factory=dict)  # per-epoch metrics (Keras' names)
+    best: int | None = None  # the 1-based epoch whose weights were kept
+
+    @property
+    def run(self) -> int:
+        """Epochs trained (0 for a fit in one go)."""
+        return len(self.history.get("loss", []))
+
+
 class Classifier(Protocol):
-    """A model as every stage after this one sees it."""
+    """A model as every stage after this one sees it. What a family builds is fitted with fit();
+    composites (ensembles, calibrated models) are made of fitted classifiers and are fitted as made."""
 
     flavor: str  # how the tracking module logs `estimator`: "sklearn" or "keras"
-    estimator: object  # the fitted scikit-learn Pipeline or Keras network
-    history: dict[str, list[float]]  # per-epoch metrics (Keras' names); empty for one-go fits
-    best_epoch: int | None  # the 1-based epoch whose weights were kept; None for one-go fits
+    estimator: object  # the fitted scikit-learn Pipeline or Keras network: what is logged and served
 
-    def fit(self, train: Split, val: Split, on_epoch_end: Callable[[int, dict], None]) -> "Classifier":
+    def fit(self, train: Split, val: Split, on_epoch_end: Callable[[int, dict], None]) -> Epochs:
         """Fit on train; val may steer early stopping; on_epoch_end(epoch, logs) sees each epoch and
         stops the training after it by returning True."""
 

@@ -13,8 +13,9 @@ import tensorflow as tf
 
 from mnist_mlops.data import Split
 from mnist_mlops.models.batches import batches
-from mnist_mlops.models.networks import Recipe, forward_flops
+from mnist_mlops.models.family import Epochs
 from mnist_mlops.models.precision import in_float32
+from mnist_mlops.models.recipe import Recipe
 
 
 def learning_rate(rate: float, schedule: str, total_steps: int):
@@ -53,6 +54,19 @@ class StopAtTarget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def forward_flops(network) -> float:
+    """Floating-point operations of one image's forward pass through the convolutions and dense
+    layers (a multiply-add counts two); the rest (normalisation, pooling, activations) is small."""
+    total = 0
+    for layer in network._flatten_layers(include_self=False, recursive=True):
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None or type(layer).__name__ not in ("Conv2D", "Dense"):
+            continue
+        positions = math.prod(layer.output.shape[1:-1])  # output pixels of a convolution; 1 for Dense
+        total += 2 * math.prod(kernel.shape) * positions
+    return float(total)
+
+
 def progress_style() -> int:
     """Keras' progress: a live bar on a terminal, one line per epoch into a log file or pipe."""
     return 1 if sys.stdout.isatty() else 2
@@ -65,8 +79,6 @@ class NetworkClassifier:
 
     def __init__(self, network: keras.Model, recipe: Recipe, seed: int):
         self.estimator, self.recipe, self.seed = network, recipe, seed
-        self.history: dict[str, list[float]] = {}
-        self.best_epoch: int | None = None
 
     def compile(self, n_train: int) -> None:
         """Compile with the recipe's optimizer, schedule and loss, tracking accuracy."""
@@ -105,7 +117,7 @@ class NetworkClassifier:
             found.append(StopAtTarget(recipe.target_accuracy))
         return found, stopper
 
-    def fit(self, train: Split, val: Split, on_epoch_end: Callable[[int, dict], None]) -> "NetworkClassifier":
+    def fit(self, train: Split, val: Split, on_epoch_end: Callable[[int, dict], None]) -> Epochs:
         """Train on batches of train, validate on val after every epoch; on_epoch_end(epoch, logs)
         sees each epoch's metrics and learning rate, and ends the training if it returns True."""
         recipe, smoothing = self.recipe, bool(self.recipe.label_smoothing)
@@ -119,10 +131,8 @@ class NetworkClassifier:
             shuffle=False,  # the pipeline shuffles
             verbose=0 if recipe.quiet else progress_style(),
         )
-        self.history = history.history
         self.estimator = in_float32(self.estimator)  # trained in bfloat16 or not, it predicts in float32
-        self.best_epoch = stopper.best_epoch + 1  # 1-based; Keras 3 restores the best weights at the end
-        return self
+        return Epochs(history.history, best=stopper.best_epoch + 1)  # Keras 3 restores the best weights at the end
 
     def params(self) -> dict:
         """The recipe it trains with (its shape params are the config's)."""
@@ -132,10 +142,15 @@ class NetworkClassifier:
         """The network's parameter count and the forward MFLOPs of one image."""
         return {"parameters": float(self.estimator.count_params()), "mflops": forward_flops(self.estimator) / 1e6}
 
-    def predict_proba(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Return the (n, 10) softmax outputs as float64 rows that sum to 1."""
-        proba = self.estimator.predict(x, batch_size=batch_size, verbose=0).astype(np.float64)
-        return proba / proba.sum(axis=1, keepdims=True)  # float32 softmax rows miss 1 by ~1e-7
+        return network_probabilities(self.estimator, x)
+
+
+def network_probabilities(network: keras.Model, x: np.ndarray) -> np.ndarray:
+    """A network's (n, 10) softmax outputs as float64 rows that sum to 1."""
+    proba = network.predict(x, batch_size=1024, verbose=0).astype(np.float64)
+    return proba / proba.sum(axis=1, keepdims=True)  # float32 softmax rows miss 1 by ~1e-7
 
 
 def use_every_core() -> None:

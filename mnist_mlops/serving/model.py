@@ -19,7 +19,6 @@ from mlflow.types import ColSpec, Schema
 from mlflow.types.schema import Array
 
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.models.calibrated import with_temperature
 from mnist_mlops.native_logs import import_tensorflow
 from mnist_mlops.serving.inputs import IMAGE_PLACE, InputError, to_rows
 from mnist_mlops.serving.litert import lite_forward, to_litert
@@ -45,7 +44,7 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context) -> None:
         config = context.model_config or {}
-        self.temperature, self.output = config.get("temperature", 1.0), config.get("output", OUTPUTS[0])
+        self.output = config.get("output", OUTPUTS[0])
         if self.output not in OUTPUTS:
             raise MnistMlopsError(f"model_config output {self.output!r}: choose one of {', '.join(OUTPUTS)}")
         if LITERT in context.artifacts:
@@ -64,8 +63,6 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
         except InputError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error
         proba = np.asarray(self.probabilities(rows), dtype=np.float64)
-        if self.temperature != 1.0:
-            proba = with_temperature(proba, self.temperature)
         if self.output == "digit":
             return pd.Series(proba.argmax(axis=1), name="digit")
         # Plain lists of Python floats: the server's JSON encoder then never calls back per number.
@@ -79,11 +76,11 @@ def keras_network(uri: str):
     return mlflow.tensorflow.load_model(uri)
 
 
-def log_serving_model(classifier_uri: str, network, example: np.ndarray, temperature: float = 1.0) -> str:
+def log_serving_model(classifier_uri: str, network, example: np.ndarray) -> str:
     """Log the serving model (any input format, digit and probabilities out) from code around a
-    logged classifier, with its calibration temperature, the LiteRT conversion of its Keras network
-    (network: the one in memory, None for scikit-learn), this package's code and example rows, on
-    the active run; return its URI for the registry."""
+    logged classifier, with the LiteRT conversion of its Keras network (network: the one in memory,
+    None for scikit-learn), this package's code and example rows, on the active run; return its URI
+    for the registry."""
     with tempfile.TemporaryDirectory() as folder:
         artifacts = {CLASSIFIER: classifier_uri}
         if network is not None:
@@ -93,7 +90,7 @@ def log_serving_model(classifier_uri: str, network, example: np.ndarray, tempera
             name="serving_model",
             python_model=str(SERVED_CODE),
             artifacts=artifacts,
-            model_config={"temperature": temperature, "output": OUTPUTS[0]},
+            model_config={"output": OUTPUTS[0]},
             signature=SIGNATURE,
             input_example=example,
             code_paths=[str(PACKAGE)],

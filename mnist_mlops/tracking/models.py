@@ -9,8 +9,12 @@ from mlflow.models import infer_signature
 from mnist_mlops.models import Classifier
 
 # skops (MLflow's sklearn format) refuses types it cannot vouch for; reviewed: the tree node storage
-# of the forests we fit ourselves, and our own ensemble of pipelines.
-SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree", "mnist_mlops.models.ensemble.MeanProbabilities"]
+# of the forests we fit ourselves, and our own ensemble and temperature around pipelines.
+SKOPS_TRUSTED_TYPES = [
+    "sklearn.tree._tree.Tree",
+    "mnist_mlops.models.ensemble.MeanProbabilities",
+    "mnist_mlops.models.calibrated.Tempered",
+]
 SKLEARN_REQUIREMENTS = ("mlflow", "scikit-learn", "skops", "numpy", "scipy", "pandas")
 KERAS_REQUIREMENTS = ("mlflow", "tensorflow", "keras", "numpy", "pandas")
 

@@ -2,7 +2,7 @@
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -10,25 +10,22 @@ from mnist_mlops.data import Mnist, Split
 from mnist_mlops.models import Classifier, Family
 from mnist_mlops.models.calibrated import Calibrated
 from mnist_mlops.models.ensemble import Ensemble
+from mnist_mlops.models.family import Epochs
 
 
 @dataclass
 class Fitted:
-    """A fitted classifier and how long its fit took."""
+    """A fitted classifier, how long its fit took, and the epochs it trained."""
 
     classifier: Classifier
     fit_seconds: float
+    epochs: Epochs = field(default_factory=Epochs)  # empty for a fit in one go and for an ensemble
 
     def predict_proba(self, split: Split) -> tuple[np.ndarray, float]:
         """Return the (n, 10) class probabilities on a split and the seconds it took."""
         start = time.perf_counter()
         proba = self.classifier.predict_proba(split.x)
         return proba, time.perf_counter() - start
-
-    @property
-    def epochs_run(self) -> int:
-        """Epochs trained (0 for a one-go fit)."""
-        return len(self.classifier.history.get("loss", []))
 
 
 def ignore_epoch(epoch: int, logs: dict) -> None:
@@ -41,8 +38,8 @@ def fit(
     """Build the family's classifier with params and fit it on the training split, watching validation."""
     classifier = family.build(params, seed)
     start = time.perf_counter()
-    classifier.fit(data.train, data.val, on_epoch_end)
-    return Fitted(classifier, time.perf_counter() - start)
+    epochs = classifier.fit(data.train, data.val, on_epoch_end)
+    return Fitted(classifier, time.perf_counter() - start, epochs)
 
 
 def averaged(members: list[Fitted]) -> Fitted:
@@ -51,10 +48,11 @@ def averaged(members: list[Fitted]) -> Fitted:
 
 
 def calibrate(fitted: Fitted, data: Mnist) -> Fitted:
-    """The fitted classifier behind a temperature fitted on the validation split; its fit time counts."""
+    """The fitted classifier behind a temperature fitted on the validation split; its fit time
+    counts, and its epochs are the classifier's."""
     start = time.perf_counter()
-    calibrated = Calibrated(fitted.classifier).fit(data.train, data.val, ignore_epoch)
-    return Fitted(calibrated, fitted.fit_seconds + time.perf_counter() - start)
+    calibrated = Calibrated(fitted.classifier, data.val)
+    return Fitted(calibrated, fitted.fit_seconds + time.perf_counter() - start, fitted.epochs)
 
 
 def score_splits(fitted: Fitted, splits: tuple[Split, ...]) -> tuple[dict, dict[str, float]]:

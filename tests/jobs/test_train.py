@@ -5,11 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from sklearn.metrics import log_loss
 
-from mnist_mlops import models
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.jobs.train import run_training
 
+# The job's contract (curves, artifacts, params, the logged model) on a sequential and a convolutional
+# network; every architecture's own (input, output, size, saved and converted alike) is tested at
+# model level in tests/models/test_architectures.py.
+JOB_LEVEL = ("mlp", "cnn")
 QUICK = {
     "limit": 1000,
     "epochs": 2,
@@ -29,9 +33,9 @@ ARTIFACTS = {
 }
 
 
-@pytest.fixture(scope="module", params=models.names("keras"))
+@pytest.fixture(scope="module", params=JOB_LEVEL)
 def trained(request, tmp_path_factory, temporary_store):
-    """Train each architecture once for the module, into its own store."""
+    """Train each of JOB_LEVEL once for the module, into its own store."""
     with temporary_store(tmp_path_factory.mktemp(request.param)):
         yield run_training(TrainConfig(arch=request.param, filters=(8, 16), hidden=(64,), **QUICK))
 
@@ -44,9 +48,8 @@ def test_metrics_at_every_epoch_step(trained):
     final = client.get_run(trained.run_id).data.metrics
     assert final["epochs_run"] == 2 and final["best_epoch"] in (1, 2)
     assert final["parameters"] == trained.model.count_params() and final["mflops"] > 0
-    # 2 epochs on 900 images: far from converged; the residual network's batch-norm statistics still
-    # lag its weights after 30 steps and it may not yet beat chance. The others do.
-    assert final["test_log_loss"] > 0 and (0.25 < final["test_accuracy"] <= 1 or trained.model.name == "resnet")
+    # 2 epochs on 900 images, far from converged, but well above chance (10%) and its log loss (2.30)
+    assert 0.5 < final["test_accuracy"] <= 1 and 0 < final["test_log_loss"] < 2.0
     assert final["val_accuracy"] == pytest.approx(trained.metrics["val_accuracy"])
 
 
@@ -84,22 +87,22 @@ def test_same_seed_same_result(tracking_store):
     assert other["val_log_loss"] != pytest.approx(first["val_log_loss"], abs=1e-6)
 
 
-def test_calibrate_lowers_validation_log_loss_and_the_served_model_applies_it(tracking_store, small_mnist):
-    """Label smoothing leaves a network under-confident; the fitted temperature sharpens it."""
+def test_calibrate_logs_and_serves_the_calibrated_model(tracking_store, small_mnist):
+    """Label smoothing leaves a network under-confident; the fitted temperature sharpens it, and the
+    run's logged model and the registered version are the calibrated network, not the raw one."""
     config = TrainConfig(arch="mlp", hidden=(64,), label_smoothing=0.3, calibrate=True, register=True, **QUICK)
     result = run_training(config)
-    metrics = result.metrics
     run = mlflow.get_run(result.run_id).data.metrics
     assert run["temperature"] < 1
-    assert metrics["val_log_loss"] < run["val_uncalibrated_log_loss"]
-    assert metrics["val_ece"] < run["val_uncalibrated_ece"]
-    served = mlflow.pyfunc.load_model("models:/mnist-digits@champion").predict(pd.DataFrame(small_mnist.test.x[:50]))
-    raw = result.model.predict(small_mnist.test.x[:50], verbose=0)
-    expected = raw ** (1 / run["temperature"])
-    np.testing.assert_allclose(
-        np.stack(served["probabilities"]), expected / expected.sum(axis=1, keepdims=True), atol=2e-5
+    assert run["val_log_loss"] < run["val_uncalibrated_log_loss"] and run["val_ece"] < run["val_uncalibrated_ece"]
+    test = small_mnist.test
+    logged = np.asarray(mlflow.pyfunc.load_model(result.model_uri).predict(test.x), dtype=np.float64)
+    assert log_loss(test.y, logged / logged.sum(axis=1, keepdims=True), labels=range(10)) == pytest.approx(
+        run["test_log_loss"], abs=1e-4
     )
-    np.testing.assert_array_equal(served["digit"], raw.argmax(axis=1))
+    assert run["test_log_loss"] < run["test_uncalibrated_log_loss"] - 0.05
+    served = mlflow.pyfunc.load_model("models:/mnist-digits@champion").predict(pd.DataFrame(test.x[:200]))
+    np.testing.assert_allclose(np.stack(served["probabilities"]), logged[:200], atol=1e-5)
 
 
 @pytest.mark.parametrize("on", [True, False])

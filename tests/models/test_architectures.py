@@ -1,5 +1,6 @@
 """Every architecture: its input contract, its size, and the layers the mlp and cnn options ask for."""
 
+import keras
 import numpy as np
 import pytest
 from keras import layers
@@ -7,6 +8,8 @@ from keras import layers
 from mnist_mlops import models
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.models.architectures import cnn, mlp
+from mnist_mlops.models.precision import in_float32
+from mnist_mlops.serving.litert import lite_forward, to_litert
 
 ARCHITECTURES = ("mlp", "cnn", "fast", "lenet5", "deep", "resnet")
 
@@ -24,10 +27,15 @@ def test_the_zoo_is_registered():
     assert models.names("keras") == ARCHITECTURES
 
 
+def built(name: str):
+    """An architecture's classifier as `train --arch name` builds it, before training."""
+    family = models.family(name)
+    return family.build(family.hyperparameters(TrainConfig(arch=name)), seed=0)
+
+
 @pytest.mark.parametrize("name", ARCHITECTURES)
 def test_each_takes_flat_rows_and_answers_probabilities(name, pixels):
-    family = models.family(name)
-    classifier = family.build(family.hyperparameters(TrainConfig(arch=name)), seed=0)
+    classifier = built(name)
     network = classifier.estimator
     assert network.input_shape == (None, 784) and network.output_shape == (None, 10)
     proba = network.predict(pixels, verbose=0)
@@ -37,9 +45,20 @@ def test_each_takes_flat_rows_and_answers_probabilities(name, pixels):
     assert size["parameters"] == network.count_params() and size["mflops"] > 0.5
 
 
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_each_saves_loads_and_converts_to_litert_with_the_same_answers(name, pixels, tmp_path):
+    """What logging (Keras' format) and serving (LiteRT) do to every architecture, in float32 as trained
+    networks are; the train job's own round trip through MLflow is tested in tests/jobs/test_train.py."""
+    network = in_float32(built(name).estimator)
+    expected = network.predict(pixels, verbose=0)
+    network.save(tmp_path / "network.keras")
+    np.testing.assert_allclose(keras.models.load_model(tmp_path / "network.keras").predict(pixels, verbose=0),
+                               expected, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(lite_forward(to_litert(network))(pixels), expected, atol=1e-5)
+
+
 def test_flops_are_counted_by_hand_for_the_fast_network():
-    family = models.family("fast")
-    size = family.build(family.hyperparameters(TrainConfig(arch="fast")), seed=0).size()
+    size = built("fast").size()
     # conv 5x5x1x24 on 24x24, conv 3x3x24x32 on 10x10, dense 800x256, dense 256x10; 2 FLOPs a multiply-add
     by_hand = 2 * (25 * 24 * 24 * 24 + 9 * 24 * 32 * 10 * 10 + 800 * 256 + 256 * 10)
     assert size["mflops"] == pytest.approx(by_hand / 1e6)

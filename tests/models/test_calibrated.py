@@ -1,9 +1,13 @@
-"""Temperature scaling: the fitted temperature undoes a known one; the digit never changes."""
+"""Temperature scaling: the fitted temperature undoes a known one; the digit never changes; a
+calibrated model's estimator, as logged, applies its temperature."""
 
+import mlflow
 import numpy as np
 import pytest
 
-from mnist_mlops.models.calibrated import fit_temperature, log_loss_at, with_temperature
+from mnist_mlops import models, tracking
+from mnist_mlops.config import job_defaults
+from mnist_mlops.models.calibrated import Calibrated, fit_temperature, log_loss_at, tempered_network, with_temperature
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -41,3 +45,36 @@ def test_the_fitted_temperature_undoes_a_distortion(calibrated_case, distortion)
 def test_a_calibrated_model_keeps_temperature_one(calibrated_case):
     proba, labels = calibrated_case
     assert fit_temperature(proba, labels) == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.fixture(scope="module")
+def logreg(small_mnist):
+    """A logistic regression fitted on the small training split."""
+    family = models.family("logreg")
+    classifier = family.build(family.hyperparameters(job_defaults(max_iter=200)), seed=0)
+    classifier.fit(small_mnist.train, small_mnist.val, lambda epoch, logs: None)
+    return classifier
+
+
+def test_a_calibrated_pipeline_is_one_estimator_that_logs_with_its_temperature(logreg, small_mnist, tracking_store):
+    calibrated = Calibrated(logreg, small_mnist.val)
+    x, raw = small_mnist.test.x[:300], logreg.predict_proba(small_mnist.test.x[:300])
+    assert calibrated.temperature == pytest.approx(fit_temperature(logreg.predict_proba(small_mnist.val.x),
+                                                                   small_mnist.val.y))  # fmt: skip
+    assert calibrated.temperature != pytest.approx(1.0, abs=0.05)  # 900 images: a logistic regression is off
+    expected = with_temperature(raw, calibrated.temperature)
+    np.testing.assert_allclose(calibrated.predict_proba(x), expected, atol=1e-12)
+    np.testing.assert_allclose(calibrated.estimator.predict_proba(x), expected, atol=1e-12)
+    with mlflow.start_run():
+        reloaded = mlflow.sklearn.load_model(tracking.log_model(calibrated, small_mnist.val.x[:5]))
+    np.testing.assert_allclose(reloaded.predict_proba(x), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("temperature", [0.5, 2.0])
+def test_a_tempered_network_answers_as_the_temperature_does(temperature, small_mnist):
+    family = models.family("fast")
+    network = family.build(family.hyperparameters(job_defaults(arch="fast", precision="float32")), seed=0).estimator
+    x = small_mnist.test.x[:300]
+    raw = network.predict(x, verbose=0).astype(np.float64)
+    tempered = tempered_network(network, temperature).predict(x, verbose=0)
+    np.testing.assert_allclose(tempered, with_temperature(raw, temperature), atol=1e-6)

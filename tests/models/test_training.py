@@ -57,6 +57,6 @@ def test_batches_are_not_autotuned_so_a_new_epoch_does_not_wait_for_the_last_one
 def test_training_stops_at_the_target_validation_accuracy(small_mnist):
     family = models.family("fast")
     params = family.hyperparameters(TrainConfig(arch="fast", epochs=8, target_accuracy=0.6, quiet=True))
-    classifier = family.build(params, seed=0).fit(small_mnist.train, small_mnist.val, lambda epoch, logs: None)
-    reached = classifier.history["val_accuracy"]
+    epochs = family.build(params, seed=0).fit(small_mnist.train, small_mnist.val, lambda epoch, logs: None)
+    reached = epochs.history["val_accuracy"]
     assert len(reached) < 8 and reached[-1] >= 0.6 and all(value < 0.6 for value in reached[:-1])
