@@ -75,7 +75,21 @@ def test_checksum_mismatch(tracking_store, offline_data, tmp_path):
 def test_sigterm_mid_run_marks_the_run_failed(tracking_store):
     assert mlflow.search_runs(search_all_experiments=True).empty  # creates the store before the child uses it
     process = subprocess.Popen(
-        [sys.executable, "-m", "mnist_mlops", "baseline", "--model", "rf", "--n-estimators", "500", "--limit", "20000"],
+        # A network: Python runs between its batches, so the stop is handled at once (a forest's fit in
+        # native threads would hold it until the fit ends).
+        [
+            sys.executable,
+            "-m",
+            "mnist_mlops",
+            "train",
+            "--arch",
+            "mlp",
+            "--epochs",
+            "50",
+            "--limit",
+            "20000",
+            "--quiet",
+        ],
         env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -86,6 +100,7 @@ def test_sigterm_mid_run_marks_the_run_failed(tracking_store):
         if (mlflow.search_runs(search_all_experiments=True)["status"] == "RUNNING").any():
             break
         time.sleep(0.5)
+    assert process.poll() is None, "the job ended before it could be stopped: " + process.stderr.read()[-2000:]
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGTERM, stderr

@@ -160,9 +160,12 @@ def log_csv(table: pd.DataFrame, file_name: str) -> None:
 
 
 def log_epoch(epoch: int, logs: dict) -> None:
-    """Log one epoch's Keras metrics as step metrics (step = 1-based epoch), so the UI draws curves."""
+    """Log one epoch's Keras metrics as step metrics (step = 1-based epoch), so the UI draws curves.
+    A stop signal whose exit was swallowed (it landed in a finaliser, as it often does in Keras'
+    loop) ends the job here, after this epoch, not after the whole training."""
     metrics = {EPOCH_METRICS[key]: float(value) for key, value in logs.items() if key in EPOCH_METRICS}
     mlflow.log_metrics(metrics, step=epoch + 1)
+    exit_if_stopped()
 
 
 def log_report(report: Report, step: int = 0, model_uri: str | None = None, data: Mnist | None = None) -> None:
