@@ -296,6 +296,13 @@ class ServerConfig:
     default_permission: str = option(
         "NO_PERMISSIONS", "--auth: what users may do where no one granted them a permission.", choices=PERMISSIONS
     )
+    auth_cache_seconds: int = option(
+        60,
+        "--auth: seconds a checked login is trusted before its password is checked again, which takes tens of "
+        "milliseconds by design (0: every request). A password changed or a user deleted through the API "
+        "counts at once (one server worker); an edit of basic_auth.db by hand, within this time.",
+        low=0,
+    )
     insecure: bool = option(False, "Allow a --host beyond loopback without --auth.", flag=True)
     allowed_hosts: str | None = option(None, "Host headers to accept, comma-separated (MLflow's default if unset).")
     cors_allowed_origins: str | None = option(

@@ -21,6 +21,7 @@ default_permission = {default_permission}
 database_uri = sqlite:///{database}
 admin_username = admin
 authorization_function = mlflow.server.auth:authenticate_request_basic_auth
+auth_cache_ttl_seconds = {auth_cache_seconds}
 """
 
 
@@ -82,7 +83,13 @@ def auth_environment(config: ServerConfig) -> dict[str, str]:
             "set MLFLOW_AUTH_ADMIN_PASSWORD or pass --admin-password-file FILE"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    settings.write_text(AUTH_SETTINGS.format(default_permission=config.default_permission, database=database))
+    settings.write_text(
+        AUTH_SETTINGS.format(
+            default_permission=config.default_permission,
+            database=database,
+            auth_cache_seconds=config.auth_cache_seconds,
+        )
+    )
     secret = os.environ.get("MLFLOW_FLASK_SERVER_SECRET_KEY")
     environment = {
         "MLFLOW_AUTH_CONFIG_PATH": str(settings),
