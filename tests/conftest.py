@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import mlflow
+import pandas as pd
 import psutil
 import pytest
 import requests
@@ -22,6 +23,28 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 # Nothing listens on the discard port: an accidental download fails at once instead of going online.
 UNREACHABLE_MIRROR = "http://127.0.0.1:9/"
+
+
+# Tests that may skip under `make test`, each with its reason. `make test` passes --fail-on-skip, so
+# any other skip (a missing PostgreSQL, Chromium or Java) fails the run instead of passing it silently.
+LISTED_SKIPS: dict[str, str] = {}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fail-on-skip", action="store_true", help="fail the run if a test not in LISTED_SKIPS skips")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With --fail-on-skip, name every skipped test that LISTED_SKIPS does not list, and fail the run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not session.config.getoption("--fail-on-skip") or reporter is None:
+        return
+    unlisted = [report.nodeid for report in reporter.stats.get("skipped", []) if report.nodeid not in LISTED_SKIPS]
+    if unlisted:
+        reporter.write_sep("=", "skipped, and not in LISTED_SKIPS of tests/conftest.py: the run fails", red=True)
+        for nodeid in unlisted:
+            reporter.write_line(nodeid)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -73,6 +96,25 @@ def store_in(folder: Path):
 def temporary_store():
     """The store_in context manager, for module-scoped fixtures that make runs once."""
     return store_in
+
+
+@pytest.fixture(scope="session")
+def registered_store(tmp_path_factory) -> Path:
+    """The folder of a store made once for the tests that read registered versions (enter it with
+    temporary_store): version 1, the champion, is a one-trial kNN search on 3,000 images; version 2,
+    not promoted, the fast network trained one epoch on 1,000."""
+    from mnist_mlops.config import TrainConfig, TuneConfig
+    from mnist_mlops.jobs.train import run_training
+    from mnist_mlops.jobs.tune import run_search
+
+    folder = tmp_path_factory.mktemp("registered")
+    with store_in(folder):
+        run_search(TuneConfig(family="knn", max_evals=1, limit=3000, quiet=True, experiment="registered"))
+        network = run_training(
+            TrainConfig(arch="fast", limit=1000, epochs=1, quiet=True, register=True, experiment="registered")
+        )
+    assert not network.promotion.promoted, network.promotion.decision  # the tests read the kNN as champion
+    return folder
 
 
 @pytest.fixture
@@ -154,6 +196,28 @@ def stop(process: subprocess.Popen) -> None:
 def servers() -> SimpleNamespace:
     """Real servers on 127.0.0.1: free_port(), start(...), stop(process), tree_of(process), still_running(pids)."""
     return SimpleNamespace(free_port=free_port, start=start, stop=stop, tree_of=tree_of, still_running=still_running)
+
+
+def mlflow_run(entry_point: str, folder: Path, *params: str) -> tuple[subprocess.CompletedProcess, pd.DataFrame]:
+    """Run `mlflow run REPO -e entry_point --env-manager local -P param ...` in folder, into the current
+    store's new experiment project-ENTRY_POINT; return the finished command and that experiment's runs."""
+    experiment = f"project-{entry_point}"
+    mlflow.create_experiment(experiment, artifact_location=(folder / "artifacts").as_uri())
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_EXPERIMENT")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    command = [sys.executable, "-m", "mlflow", "run", str(REPO), "-e", entry_point, "--env-manager", "local",
+               "--experiment-name", experiment]  # fmt: skip
+    for param in params:
+        command += ["-P", param]
+    done = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done, mlflow.search_runs(experiment_names=[experiment])
+
+
+@pytest.fixture(scope="session")
+def project() -> SimpleNamespace:
+    """This MLflow Project as `mlflow run` runs it: project.run(entry_point, folder, *params)."""
+    return SimpleNamespace(run=mlflow_run)
 
 
 @pytest.fixture(scope="module")

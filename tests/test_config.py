@@ -5,7 +5,7 @@ from dataclasses import fields
 import pytest
 
 from mnist_mlops.cli import cli
-from mnist_mlops.config import BaselineConfig, ExploreConfig, PipelineConfig, TrainConfig, TuneConfig
+from mnist_mlops.config import BaselineConfig, ExploreConfig, PipelineConfig, TrainConfig, TuneConfig, recipe_values
 from mnist_mlops.errors import MnistMlopsError
 
 COMMANDS = {"baseline": BaselineConfig, "train": TrainConfig, "tune": TuneConfig, "pipeline": PipelineConfig,
@@ -46,3 +46,12 @@ def test_every_field_is_an_option_with_its_default(command):
     assert set(parsed) == {spec.name for spec in fields(config)}
     for spec in fields(config):
         assert parsed[spec.name] == getattr(config, spec.name), spec.name
+
+
+def test_the_training_options_help_lists_each_architectures_recipe():
+    """Read from the registered families, so a recipe changed in one place shows in --help."""
+    assert recipe_values("epochs") == "10; fast 2, deep 20"
+    assert recipe_values("learning_rate") == "0.003; cnn 0.0054, fast 0.01"
+    assert recipe_values("dropout") == "mlp 0.3, cnn 0.18"  # a shape option only mlp and cnn have
+    helps = {option.name: option.help for option in cli.get_command(None, "train").params}
+    assert helps["augment"].endswith("[recipe: true; fast false]") and helps["optimizer"].endswith("[recipe: adam]")

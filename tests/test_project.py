@@ -1,17 +1,13 @@
-"""The MLflow Project: parameters reach the CLI, pins agree, `mlflow run` works end to end."""
+"""The MLflow Project: parameters reach the CLI, pins agree, `mlflow run` works end to end (the main
+entry point, the whole pipeline, in tests/jobs/test_pipeline.py)."""
 
-import os
 import re
 import shlex
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
-import mlflow
 import pytest
 import yaml
-from mlflow import MlflowClient
 
 from mnist_mlops.cli import cli
 
@@ -74,35 +70,9 @@ def test_ci_runs_the_readme_test_command():
     assert ci.strip().splitlines()[-1] == "make test"
 
 
-def mlflow_run(entry_point: str, tmp_path: Path, *params: str) -> subprocess.CompletedProcess:
-    """Run `mlflow run REPO -e entry_point --env-manager local` into the test's store."""
-    experiment = f"project-{entry_point}"
-    mlflow.create_experiment(experiment, artifact_location=(tmp_path / "artifacts").as_uri())
-    env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_EXPERIMENT")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    command = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "run",
-        str(REPO),
-        "-e",
-        entry_point,
-        "--env-manager",
-        "local",
-        "--experiment-name",
-        experiment,
-    ]
-    for param in params:
-        command += ["-P", param]
-    result = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return mlflow.search_runs(experiment_names=[experiment])
-
-
 @pytest.mark.slow
-def test_mlflow_run_baseline_end_to_end(tracking_store, tmp_path):
-    runs = mlflow_run("baseline", tmp_path, "model=knn", "limit=1000", "k=3")
+def test_mlflow_run_baseline_end_to_end(tracking_store, tmp_path, project):
+    _, runs = project.run("baseline", tmp_path, "model=knn", "limit=1000", "k=3")
     assert len(runs) == 1
     run = runs.iloc[0]
     assert run["status"] == "FINISHED" and run["tags.mlflow.project.entryPoint"] == "baseline"
@@ -110,28 +80,8 @@ def test_mlflow_run_baseline_end_to_end(tracking_store, tmp_path):
 
 
 @pytest.mark.slow
-def test_mlflow_run_main_runs_the_whole_pipeline_under_the_project_run(tracking_store, tmp_path):
-    runs = mlflow_run("main", tmp_path, "limit=1000", "epochs=1", "max_evals=2", "arch=mlp")
-    project = runs[runs["tags.mlflow.project.entryPoint"] == "main"]
-    assert len(project) == 1 and (runs["status"] == "FINISHED").all()
-    under_project = runs[runs["tags.mlflow.parentRunId"] == project["run_id"].item()]
-    assert sorted(under_project["tags.mlflow.runName"]) == ["baselines", "mlp", "robustness", "search-knn-tpe"]
-    robustness = under_project[under_project["tags.mlflow.runName"] == "robustness"].iloc[0]
-    assert robustness["params.limit"] == "1000" and 0 < robustness["metrics.robust_mean_accuracy"] < 1
-    baselines = under_project[under_project["tags.mlflow.runName"] == "baselines"]["run_id"].item()
-    assert sorted(runs[runs["tags.mlflow.parentRunId"] == baselines]["tags.mlflow.runName"]) == [
-        "dummy",
-        "knn",
-        "logreg",
-        "rf",
-    ]
-    versions = MlflowClient().search_model_versions("name = 'mnist-digits'")
-    assert len(versions) == 2  # the network, then the tuned kNN
-
-
-@pytest.mark.slow
-def test_mlflow_run_train_end_to_end(tracking_store, tmp_path):
-    runs = mlflow_run("train", tmp_path, "arch=mlp", "hidden=64", "limit=1000", "epochs=2", "augment=false")
+def test_mlflow_run_train_end_to_end(tracking_store, tmp_path, project):
+    _, runs = project.run("train", tmp_path, "arch=mlp", "hidden=64", "limit=1000", "epochs=2", "augment=false")
     run = runs.iloc[0]
     assert len(runs) == 1 and run["status"] == "FINISHED" and run["tags.mlflow.project.entryPoint"] == "train"
     assert run["params.hidden"] == "64" and run["params.augment"] == "false" and run["params.epochs"] == "2"
@@ -139,8 +89,8 @@ def test_mlflow_run_train_end_to_end(tracking_store, tmp_path):
 
 
 @pytest.mark.slow
-def test_mlflow_run_tune_end_to_end(tracking_store, tmp_path):
-    runs = mlflow_run("tune", tmp_path, "family=logreg", "max_evals=3", "limit=1000")
+def test_mlflow_run_tune_end_to_end(tracking_store, tmp_path, project):
+    _, runs = project.run("tune", tmp_path, "family=logreg", "max_evals=3", "limit=1000")
     parent = runs[runs["tags.mlflow.project.entryPoint"] == "tune"]
     children = runs[runs["tags.mlflow.parentRunId"].notna()]
     assert len(parent) == 1 and len(children) == 3 and (runs["status"] == "FINISHED").all()

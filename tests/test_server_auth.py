@@ -78,14 +78,17 @@ def auth_server(tmp_path_factory, servers):
 
 @pytest.fixture(scope="module")
 def editor_work(auth_server):
-    """The editor's main job (baselines, a network, a 2-trial search, a robustness report) and a
-    second search (the searches register versions of mnist-digits, which the editor creates and so
-    manages); then the reader may read it."""
+    """As the editor: a network trained and registered (which creates mnist-digits, so the editor
+    manages it), a 2-trial search on Spark, whose workers log the nested trials with the editor's
+    login, that registers its best, and the champion's robustness report on the whole test set (as
+    rows: quick), which tags its version; then the reader may read the registered model."""
     url, _, _ = auth_server
     data = ["--limit", "1000", "--experiment", EXPERIMENT]
+    on_spark = ["--backend", "spark", "--study", "on-spark"]
     done = [
-        mnist_mlops(url, EDITOR, "pipeline", "--arch", "fast", "--epochs", "1", "--max-evals", "2", "--quiet", *data),
-        mnist_mlops(url, EDITOR, "tune", "--family", "logreg", "--max-evals", "2", "--quiet", *data),
+        mnist_mlops(url, EDITOR, "train", "--arch", "fast", "--epochs", "1", "--register", "--quiet", *data),
+        mnist_mlops(url, EDITOR, "tune", "--family", "logreg", "--max-evals", "2", *on_spark, "--quiet", *data),
+        mnist_mlops(url, EDITOR, "robustness", "--input-format", "rows", "--experiment", EXPERIMENT),
     ]
     grant(url, "registered_model", "mnist-digits", READER[0], "READ")
     return done
@@ -118,15 +121,18 @@ def test_a_reader_searches_runs_but_cannot_create_one(auth_server):
     assert call(url, READER, "runs/create", {"experiment_id": experiment_id}).status_code == 403
 
 
-def test_an_editor_runs_the_main_job_and_searches_with_nested_trials(auth_server, editor_work):
+def test_an_editor_trains_registers_searches_and_measures(auth_server, editor_work):
     url, _, _ = auth_server
-    assert [job.returncode for job in editor_work] == [0] * 2, [job.stderr[-2000:] for job in editor_work]
+    assert [job.returncode for job in editor_work] == [0] * 3, [job.stderr[-2000:] for job in editor_work]
     runs = runs_of(url)
     assert set(runs["status"]) == {"FINISHED"}
-    assert {"baselines", "logreg", "fast", "robustness"} <= set(runs["tags.mlflow.runName"])
+    assert {"fast", "search-on-spark", "robustness"} <= set(runs["tags.mlflow.runName"])
     parents = runs[runs["tags.model_kind"] == "search"]
     trials = runs[runs["tags.mlflow.parentRunId"].isin(parents["run_id"])]
-    assert len(parents) == 2 and len(trials) == 4  # the pipeline's search and the second one
+    assert len(parents) == 1 and sorted(trials["tags.mlflow.runName"]) == ["trial-1", "trial-2"]
+    champion = call(url, ADMIN, "registered-models/alias?name=mnist-digits&alias=champion").json()["model_version"]
+    tags = {tag["key"]: tag["value"] for tag in champion["tags"]}  # the robustness report's, on the champion
+    assert 0.3 < float(tags["robust_mean_accuracy"]) < 1 and tags["robust_severity"] == "3"
 
 
 def test_a_reader_lists_versions_predicts_and_builds_the_dashboard(auth_server, editor_work, small_mnist, tmp_path):
@@ -188,13 +194,11 @@ def test_no_password_is_in_a_run_an_artifact_or_the_servers_command_line(auth_se
 
 def test_a_search_on_spark_carries_the_login_to_its_workers(auth_server, editor_work):
     url, _, _ = auth_server
-    done = mnist_mlops(url, EDITOR, "tune", "--family", "logreg", "--max-evals", "2", "--backend", "spark",
-                       "--study", "on-spark", "--limit", "1000", "--quiet", "--experiment", EXPERIMENT)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
     runs = runs_of(url)
     parent = runs[runs["tags.study"] == "on-spark"]
     trials = runs[runs["tags.mlflow.parentRunId"].isin(parent["run_id"])]
-    assert len(trials) == 2 and set(trials["status"]) == {"FINISHED"}
+    assert len(parent) == 1 and parent["params.backend"].item() == "spark"
+    assert len(trials) == 2 and set(trials["status"]) == {"FINISHED"}  # logged by the workers, as the editor
 
 
 def test_an_exposed_host_without_auth_is_refused_before_anything_starts(servers, tmp_path):

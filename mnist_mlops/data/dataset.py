@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_mlops.data import files
+import mnist_mlops.data.files as files
 from mnist_mlops.data.idx import IMAGE_SIDE, read_images, read_labels
 from mnist_mlops.errors import MnistMlopsError
 

@@ -81,6 +81,18 @@ def test_checksum_mismatch_is_an_error_not_a_silent_download(offline_data, tmp_p
     assert damaged.exists()
 
 
+def test_a_file_changed_after_a_load_is_verified_again(offline_data, tmp_path):
+    """Hashes are kept per process, but only while a file keeps its size and modification time."""
+    for path in offline_data.glob("*.gz"):
+        shutil.copy(path, tmp_path)
+    labels = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    assert files.ensure_files(tmp_path)[files.TEST_LABELS] == labels
+    content = labels.read_bytes()
+    labels.write_bytes(content[:-1] + bytes([content[-1] ^ 0xFF]))  # same size, a new modification time
+    with pytest.raises(MnistMlopsError, match="t10k-labels-idx1-ubyte.gz: SHA-256 mismatch"):
+        files.ensure_files(tmp_path)
+
+
 def test_uncompressed_files_are_verified_too(offline_data, tmp_path):
     import gzip
 

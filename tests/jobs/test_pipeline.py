@@ -1,29 +1,53 @@
-"""The main job as a user runs it: a console that says what it does and found, and nothing else."""
+"""The main job, the suite's one full pipeline, as `mlflow run . -e main` runs it: every stage nested
+under the project's run, a console that says what it does and found and nothing else, and the
+logged models ranked in MLflow's views."""
 
-import os
 import re
-import subprocess
-import sys
 
 import mlflow
 import pytest
+from mlflow import MlflowClient
 
+pytestmark = pytest.mark.slow
 NOISE = re.compile(r"warning|traceback|error|^[IWEF]\d{4} ", re.IGNORECASE | re.MULTILINE)
 
 
-@pytest.mark.slow
-def test_a_small_main_job_prints_its_stages_and_no_warning(tracking_store, tmp_path):
-    command = [sys.executable, "-m", "mnist_mlops", "pipeline", "--limit", "1000", "--epochs", "1",
-               "--max-evals", "2", "--arch", "fast", "--quiet"]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=dict(os.environ), timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+@pytest.fixture(scope="module")
+def main_job(tmp_path_factory, temporary_store, project):
+    """The main job on 1,000 images: one epoch of the fast network, a 2-trial search; the finished
+    `mlflow run` and its experiment's runs, read in its store."""
+    folder = tmp_path_factory.mktemp("main")
+    with temporary_store(folder):
+        yield project.run("main", folder, "limit=1000", "epochs=1", "max_evals=2", "arch=fast")
+
+
+def test_the_console_says_each_stage_and_no_warning(main_job):
+    done, _ = main_job
     assert NOISE.search(done.stderr) is None, done.stderr
     for stage in ("baseline logreg: val_accuracy", "fast: registered as version 1", "tuned knn (trial",
                   "robustness of models:/mnist-digits@champion: robust_mean_accuracy"):  # fmt: skip
         assert stage in done.stderr
     assert "the champion under corruption: robust_mean_accuracy=" in done.stdout
+
+
+def test_every_stage_runs_under_the_project_run(main_job):
+    _, runs = main_job
+    project = runs[runs["tags.mlflow.project.entryPoint"] == "main"]
+    assert len(project) == 1 and (runs["status"] == "FINISHED").all()
+    under_project = runs[runs["tags.mlflow.parentRunId"] == project["run_id"].item()]
+    assert sorted(under_project["tags.mlflow.runName"]) == ["baselines", "fast", "robustness", "search-knn-tpe"]
+    robustness = under_project[under_project["tags.mlflow.runName"] == "robustness"].iloc[0]
+    assert robustness["params.limit"] == "1000" and 0.3 < robustness["metrics.robust_mean_accuracy"] < 1
+    baselines = under_project[under_project["tags.mlflow.runName"] == "baselines"]["run_id"].item()
+    names = sorted(runs[runs["tags.mlflow.parentRunId"] == baselines]["tags.mlflow.runName"])
+    assert names == ["dummy", "knn", "logreg", "rf"]
+    versions = MlflowClient().search_model_versions("name = 'mnist-digits'")
+    assert sorted(version.tags["model_family"] for version in versions) == ["fast", "knn"]
+
+
+def test_the_logged_models_rank_by_their_linked_validation_accuracy(main_job):
     models = mlflow.search_logged_models(
-        experiment_ids=[mlflow.get_experiment_by_name("mnist-mlops").experiment_id],
+        experiment_ids=[mlflow.get_experiment_by_name("project-main").experiment_id],
         order_by=[{"field_name": "metrics.val_accuracy", "ascending": False}],
         output_format="list",
     )

@@ -8,17 +8,15 @@ from click.testing import CliRunner
 from PIL import Image
 
 from mnist_mlops.cli import cli
-from mnist_mlops.config import TuneConfig
-from mnist_mlops.jobs.tune import run_search
 
 N_IMAGES = 40
 
 
 @pytest.fixture(scope="module")
-def champion(tmp_path_factory, temporary_store):
-    """A small kNN search whose best is registered as the champion."""
-    with temporary_store(tmp_path_factory.mktemp("predict")):
-        yield run_search(TuneConfig(family="knn", max_evals=1, limit=3000, quiet=True, experiment="predict"))
+def champion(registered_store, temporary_store):
+    """The shared store, whose champion is a kNN on 3,000 images."""
+    with temporary_store(registered_store):
+        yield
 
 
 @pytest.fixture

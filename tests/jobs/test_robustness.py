@@ -6,18 +6,16 @@ from click.testing import CliRunner
 from mlflow import MlflowClient
 
 from mnist_mlops.cli import cli
-from mnist_mlops.config import RobustnessConfig, TuneConfig
+from mnist_mlops.config import RobustnessConfig
 from mnist_mlops.evaluate.corruptions import CORRUPTIONS
 from mnist_mlops.jobs.robustness import run_robustness
-from mnist_mlops.jobs.tune import run_search
 from mnist_mlops.registry import MODEL_NAME
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory, temporary_store):
-    """A small kNN search whose best is registered as version 1, the champion."""
-    with temporary_store(tmp_path_factory.mktemp("robustness")):
-        run_search(TuneConfig(family="knn", max_evals=1, limit=3000, quiet=True, experiment="robustness"))
+def store(registered_store, temporary_store):
+    """The shared store, whose version 1, the champion, is a kNN on 3,000 images."""
+    with temporary_store(registered_store):
         yield
 
 

@@ -16,8 +16,10 @@ from mlflow import MlflowClient
 
 from mnist_mlops import models, registry
 from mnist_mlops.cli import cli
-from mnist_mlops.config import TuneConfig
+from mnist_mlops.config import TuneConfig, job_defaults
+from mnist_mlops.data import load_mnist
 from mnist_mlops.jobs.tune import run_search
+from mnist_mlops.train.fitting import fit
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = {"limit": 1000, "seed": 5, "quiet": True, "experiment": "test-tune"}
@@ -51,7 +53,18 @@ def test_trial_1_is_the_default_configuration_and_tpe_starts_up_on_a_quarter(knn
     assert run.params["tpe_startup_trials"] == "3"  # max(3, 4 // 4)
     assert run.params["tpe_gamma"] == "0.5"
     assert run.metrics["default_val_accuracy"] == pytest.approx(first["metrics.val_accuracy"])
-    assert run.metrics["best_val_accuracy"] >= run.metrics["default_val_accuracy"]
+
+
+def test_the_search_is_never_worse_than_the_default_fitted_on_its_own(knn_search):
+    """The default as `baseline --model knn` fits it, outside the search: the search's best on
+    validation is at least as good (it fails if trial 1 is not the default and the search misses it)."""
+    data = load_mnist(limit=SMALL["limit"], seed=SMALL["seed"])
+    family = models.family("knn")
+    default = fit(family, family.hyperparameters(job_defaults()), data, seed=SMALL["seed"])
+    default_accuracy = float((default.predict_proba(data.val)[0].argmax(axis=1) == data.val.y).mean())
+    run = MlflowClient().get_run(knn_search.parent_run_id).data
+    assert run.metrics["default_val_accuracy"] == pytest.approx(default_accuracy)
+    assert run.metrics["best_val_accuracy"] >= default_accuracy
 
 
 def test_the_best_child_by_validation_is_reported(knn_search):
@@ -215,6 +228,7 @@ def test_resume_after_killing_the_search(tracking_store):
         if "tags.trial" in runs and ((runs["status"] == "FINISHED") & runs["tags.trial"].notna()).sum() >= 2:
             break
         time.sleep(0.3)
+    assert process.poll() is None, "the search ended before it could be killed: " + process.stderr.read()[-2000:]
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     parent_id = mlflow.search_runs(search_all_experiments=True, filter_string="tags.study = 'resumable'")[

@@ -76,6 +76,7 @@ def test_a_killed_parallel_search_resumes_on_sqlite(tracking_store):
         if "tags.trial" in runs and runs["tags.trial"].notna().sum() >= 3:
             break
         time.sleep(0.3)
+    assert search.poll() is None, "the search ended before it could be killed: " + search.stderr.read()[-2000:]
     os.killpg(search.pid, signal.SIGKILL)  # the search, its JVM and its workers, as `kill -9 -PGID` does
     killed_output = search.communicate(timeout=30)[1]
     resumed = subprocess.run(tune_command("--resume"), env=env, capture_output=True, text=True, timeout=600)

@@ -8,6 +8,7 @@ import pytest
 from mnist_mlops import models, tracking
 from mnist_mlops.config import job_defaults
 from mnist_mlops.models.calibrated import Calibrated, fit_temperature, log_loss_at, tempered_network, with_temperature
+from mnist_mlops.models.ensemble import Ensemble
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -65,7 +66,8 @@ def test_a_calibrated_pipeline_is_one_estimator_that_logs_with_its_temperature(l
     expected = with_temperature(raw, calibrated.temperature)
     np.testing.assert_allclose(calibrated.predict_proba(x), expected, atol=1e-12)
     np.testing.assert_allclose(calibrated.estimator.predict_proba(x), expected, atol=1e-12)
-    with mlflow.start_run():
+    tracking.use_tracking("calibrated")
+    with tracking.run("calibrated logreg", {}):
         reloaded = mlflow.sklearn.load_model(tracking.log_model(calibrated, small_mnist.val.x[:5]))
     np.testing.assert_allclose(reloaded.predict_proba(x), expected, atol=1e-12)
 
@@ -78,3 +80,15 @@ def test_a_tempered_network_answers_as_the_temperature_does(temperature, small_m
     raw = network.predict(x, verbose=0).astype(np.float64)
     tempered = tempered_network(network, temperature).predict(x, verbose=0)
     np.testing.assert_allclose(tempered, with_temperature(raw, temperature), atol=1e-6)
+
+
+def test_a_calibrated_ensemble_of_networks_is_one_network_with_the_temperature_inside(small_mnist):
+    """As `train --members 2 --calibrate` makes it: the temperature over the members' mean."""
+    family = models.family("fast")
+    params = family.hyperparameters(job_defaults(arch="fast", precision="float32"))
+    ensemble = Ensemble([family.build(params, seed=seed) for seed in (0, 1)])
+    calibrated = Calibrated(ensemble, small_mnist.val)
+    x = small_mnist.test.x[:300]
+    expected = with_temperature(ensemble.predict_proba(x), calibrated.temperature)
+    np.testing.assert_allclose(calibrated.predict_proba(x), expected, atol=1e-6)
+    assert calibrated.estimator.count_params() == ensemble.estimator.count_params()  # the members, nothing more

@@ -9,18 +9,13 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from mnist_mlops.config import TrainConfig, TuneConfig
-from mnist_mlops.jobs.train import run_training
-from mnist_mlops.jobs.tune import run_search
 from mnist_mlops.registry import MODEL_NAME
 
 
 @pytest.fixture(scope="module")
-def versions(tmp_path_factory, temporary_store):
-    """A kNN and a network registered in a temporary store."""
-    with temporary_store(tmp_path_factory.mktemp("evaluate")):
-        run_search(TuneConfig(family="knn", max_evals=1, limit=2000, quiet=True, experiment="evaluate"))
-        run_training(TrainConfig(arch="fast", limit=3000, epochs=1, quiet=True, register=True, experiment="evaluate"))
+def versions(registered_store, temporary_store):
+    """The shared store's two versions: a kNN and a network."""
+    with temporary_store(registered_store):
         yield MlflowClient().search_model_versions(f"name = '{MODEL_NAME}'")
 
 
@@ -28,6 +23,7 @@ def test_mlflow_evaluate_gives_every_version_its_registered_test_accuracy(versio
     test = small_mnist.test
     data = pd.DataFrame(test.x, columns=[f"pixel{i}" for i in range(784)]).assign(label=test.y)
     assert len(versions) == 2
+    mlflow.set_experiment("evaluate")
     for version in versions:
         with mlflow.start_run(run_name=f"evaluate version {version.version}"):
             result = mlflow.models.evaluate(
