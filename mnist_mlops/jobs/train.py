@@ -40,7 +40,7 @@ def run_training(config: TrainConfig) -> TrainResult:
             tracking.log_metrics({"temperature": fitted.classifier.temperature})
         # Like MLflow's Keras autologging: the kept model's figures are the step after the last epoch.
         step = fitted.epochs.run + 1
-        recorded = record(fitted, data, config.arch, config.arch, config.seed, config.register, step)
+        recorded = record(fitted, data, config.arch, config.arch, config.seed, register=config.register, step=step)
     model = fitted.classifier.estimator
     return TrainResult(run_id, recorded.model_uri, recorded.metrics, model, recorded.promotion)
 
