@@ -11,11 +11,16 @@ DEV := $(VENV)/.installed-dev
 run: $(INSTALLED)  ## the main job, tracked in sqlite:///mlflow.db in this folder
 	$(BIN)/mnist-mlops pipeline
 
+# -n auto --dist loadscope: a worker per core, each test module on one worker (its fixtures made once);
+# --durations: the slowest tests in every run's output; --fail-on-skip: a skipped test fails the run
+# unless tests/conftest.py lists it with its reason.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadscope --durations=25
+
 test: $(DEV) browser postgres  ## the whole test suite, slow tests included (what CI runs)
-	$(BIN)/python -m pytest
+	$(PYTEST) --fail-on-skip
 
 test-fast: $(DEV)  ## the suite without the slow tests
-	$(BIN)/python -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 lint: $(DEV)
 	$(BIN)/ruff check mnist_mlops tests bench
@@ -32,6 +37,7 @@ bench: $(DEV)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.spark
 	$(BIN)/python -m bench.serving
 	$(BIN)/python -m bench.robustness
+	$(BIN)/python -m bench.team_server
 
 browser:  ## Debian's headless Chromium and its driver, for the dashboard tests
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
