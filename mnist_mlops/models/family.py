@@ -63,13 +63,16 @@ class Family:
     space: dict = field(default_factory=dict)  # what a search explores (tuning/spaces.py format)
     key_params: tuple[str, ...] = ()  # the params the dashboard's leaderboard shows
     recipe: dict = field(default_factory=dict)  # field -> value where a config leaves the field unset (None)
+    settle: Callable[[dict], dict] | None = None  # hyperparameters -> as they apply here (precision auto resolved)
 
     def hyperparameters(self, config) -> dict:
-        """The hyperparameters a job config sets, e.g. {'clf__C': 1.0} from config.C; a field the
-        config leaves unset (None) takes the family's recipe, if it has one."""
+        """The hyperparameters a job config sets, e.g. {'clf__C': 1.0} from config.C, as the model
+        trains with them: a field the config leaves unset (None) takes the family's recipe, if it has
+        one, and values that depend on the machine are settled."""
         values = {name: getattr(config, name) for name in self.fields}
         values = {name: self.recipe.get(name) if value is None else value for name, value in values.items()}
-        return {self.fields[name]: value for name, value in values.items()}
+        params = {self.fields[name]: value for name, value in values.items()}
+        return self.settle(params) if self.settle else params
 
     @property
     def tunable(self) -> bool:

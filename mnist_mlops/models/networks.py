@@ -10,7 +10,7 @@ import inspect
 from dataclasses import asdict, fields, replace
 
 from mnist_mlops.models.family import Family
-from mnist_mlops.models.recipe import Recipe
+from mnist_mlops.models.recipe import Recipe, resolve_params
 from mnist_mlops.native_logs import import_tensorflow
 
 # What a search over a network's training explores; architectures add their shape params. Not label
@@ -43,4 +43,4 @@ def network_family(architecture, recipe: dict, space: dict, key_params: tuple[st
 
     fields_ = {name: name for name in (*shape, *training)}
     defaults = {**asdict(Recipe()), **recipe}
-    return Family(architecture.__name__, "keras", build, fields_, space, key_params, defaults)
+    return Family(architecture.__name__, "keras", build, fields_, space, key_params, defaults, resolve_params)

@@ -8,28 +8,10 @@ float32 before it is evaluated, logged or served, so every later stage sees one 
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import keras
 
-BFLOAT16_FLAGS = {"amx_bf16", "avx512_bf16"}  # /proc/cpuinfo names of the instructions
-
-
-def cpu_has_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether the CPU has bfloat16 matrix or vector instructions (False where it cannot tell)."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return False
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return bool(BFLOAT16_FLAGS & set(flags))
-
-
-def resolve(precision: str) -> str:
-    """float32 or mixed_bfloat16: auto becomes mixed_bfloat16 where the CPU has bfloat16 instructions."""
-    if precision == "auto":
-        return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
-    return precision
+from mnist_mlops.models.recipe import resolve
 
 
 @contextmanager

@@ -6,6 +6,7 @@ This module imports nothing heavy, so families register without loading TensorFl
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,31 @@ class Recipe:
     augment: bool = True
     label_smoothing: float = 0.0
     ema: float = 0.0  # 0: no moving average of the weights
-    precision: str = "auto"
+    precision: str = "auto"  # resolved (resolve_params) before a run logs it or a network trains
     target_accuracy: float | None = None  # None: no target
     quiet: bool = False
+
+
+BFLOAT16_FLAGS = {"amx_bf16", "avx512_bf16"}  # /proc/cpuinfo names of the instructions
+
+
+def cpu_has_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU has bfloat16 matrix or vector instructions (False where it cannot tell)."""
+    try:
+        text = cpuinfo.read_text()
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return bool(BFLOAT16_FLAGS & set(flags))
+
+
+def resolve(precision: str) -> str:
+    """float32 or mixed_bfloat16: auto becomes mixed_bfloat16 where the CPU has bfloat16 instructions."""
+    if precision == "auto":
+        return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+    return precision
+
+
+def resolve_params(params: dict) -> dict:
+    """A network's hyperparameters as it trains on this machine: precision auto resolved."""
+    return {**params, "precision": resolve(params["precision"])}

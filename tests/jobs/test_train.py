@@ -65,6 +65,7 @@ def test_every_artifact_and_the_whole_config(trained):
     params = client.get_run(trained.run_id).data.params
     assert set(params) == set(TrainConfig.__dataclass_fields__)
     assert params["filters"] == "8,16" and params["hidden"] == "64" and params["epochs"] == "2"
+    assert params["precision"] in ("float32", "mixed_bfloat16") and params["optimizer"] == "adam"  # as trained
 
 
 def test_reloaded_pyfunc_predicts_like_the_trained_model(trained, small_mnist):

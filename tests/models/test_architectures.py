@@ -9,6 +9,7 @@ from mnist_mlops import models
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.models.architectures import cnn, mlp
 from mnist_mlops.models.precision import in_float32
+from mnist_mlops.models.recipe import cpu_has_bfloat16
 from mnist_mlops.serving.litert import lite_forward, to_litert
 
 ARCHITECTURES = ("mlp", "cnn", "fast", "lenet5", "deep", "resnet")
@@ -82,3 +83,13 @@ def test_an_unset_training_field_takes_the_recipe_and_a_set_one_wins():
     family = models.family("fast")
     assert family.hyperparameters(TrainConfig(arch="fast"))["epochs"] == 2
     assert family.hyperparameters(TrainConfig(arch="fast", epochs=3, augment=True))["augment"] is True
+
+
+@pytest.mark.parametrize("precision", [None, "auto"])
+def test_precision_auto_becomes_the_arithmetic_the_network_trains_in(precision):
+    """What a run logs is what it trains with: auto is mixed_bfloat16 where the CPU has bfloat16, else float32."""
+    expected = "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+    family = models.family("fast")
+    params = family.hyperparameters(TrainConfig(arch="fast", precision=precision))
+    assert params["precision"] == expected == family.build(params, seed=0).params()["precision"]
+    assert family.hyperparameters(TrainConfig(arch="fast", precision="float32"))["precision"] == "float32"

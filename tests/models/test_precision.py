@@ -6,7 +6,8 @@ import pytest
 
 from mnist_mlops import models
 from mnist_mlops.config import TrainConfig
-from mnist_mlops.models.precision import computing_in, cpu_has_bfloat16, in_float32, resolve
+from mnist_mlops.models.precision import computing_in, in_float32
+from mnist_mlops.models.recipe import cpu_has_bfloat16, resolve
 
 
 def trained(small_mnist, **options):
