@@ -14,7 +14,6 @@ Parquet request (see README), whatever the model.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import pandas as pd
 import psutil
 import requests
 
-from bench.common import REPO, store_uri, write_report
+from bench.common import REPO, free_port, store_uri, write_report
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import load_mnist
 from mnist_mlops.errors import MnistMlopsError
@@ -58,13 +57,6 @@ def start_server(port: int, env: dict) -> subprocess.Popen:
     except MnistMlopsError as error:
         raise RuntimeError(f"{error}: {Path('model-server.log').read_text()[-2000:]}") from error
     return process
-
-
-def free_port() -> int:
-    """A port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def timed_posts(url: str, body: str | bytes, count: int, content_type: str = JSON) -> tuple[list[float], int]:

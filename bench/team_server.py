@@ -14,21 +14,14 @@ from pathlib import Path
 
 import requests
 
-from bench.common import REPO, write_report
+from bench.common import REPO, free_port, write_report
+from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.server import wait_until_answering
 
 ADMIN_PASSWORD = "bench-admin-password-1"
 USER = ("bench", "bench-user-password-1")
 REQUESTS = 100
 JOB = ["train", "--arch", "fast", "--epochs", "1", "--limit", "1000", "--register", "--quiet", "--experiment", "bench"]
-
-
-def free_port() -> int:
-    """A port nothing listens on now."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start(folder: Path, cache_seconds: int) -> tuple[subprocess.Popen, str]:
@@ -39,14 +32,12 @@ def start(folder: Path, cache_seconds: int) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_PASSWORD}
     process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                return process, url
-        except requests.ConnectionError:
-            time.sleep(0.5)
-    process.terminate()
-    raise RuntimeError(f"{url} did not answer")
+    try:
+        wait_until_answering(f"{url}/health", process, seconds=120)
+    except MnistMlopsError:
+        process.terminate()
+        raise
+    return process, url
 
 
 def measure(cache_seconds: int) -> dict:
