@@ -131,13 +131,15 @@ def explore(**options) -> None:
 @config_options(RobustnessConfig)
 def robustness(**options) -> None:
     """Measure a served model's test accuracy under 13 corruptions (noise, blur, rotation, thicker
-    pens, inversion...), as one run; the mean is recorded on its source run and registered version."""
-    from mnist_mlops.jobs.robustness import run_robustness
+    pens, inversion...) and on photographed paper (form boxes, grids, shadows, pencil...), as one run;
+    the means are recorded on its source run and registered version."""
+    from mnist_mlops.jobs.robustness import MEANS, run_robustness
 
     result = run_robustness(RobustnessConfig(**options))
-    click.echo(table_text(result.table.reset_index()))
-    metrics = result.metrics
-    click.echo(f"robust_mean_accuracy={metrics['robust_mean_accuracy']:.4f} in {metrics['robustness_seconds']:.0f} s")
+    for table in result.tables.values():
+        click.echo(table_text(table.reset_index()))
+    means = " ".join(f"{name}={result.metrics[name]:.4f}" for name in MEANS if name in result.metrics)
+    click.echo(f"{means} in {result.metrics['robustness_seconds']:.0f} s")
 
 
 @cli.command()
@@ -201,17 +203,22 @@ def registry_promote(version: str, force: bool, data_dir: str | None) -> None:
 @cli.command()
 @click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--model-uri", default="models:/mnist-digits@champion", help="The model to ask.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: file, digit and the ten probabilities.")
-def predict(images: tuple[str, ...], model_uri: str, as_json: bool) -> None:
-    """Predict the digit in each PNG or JPEG image."""
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON: file, number, and per digit its probabilities and box."
+)
+@click.option("--show", type=click.Path(file_okay=False), help="Save what the model saw into this folder: per digit, "
+              "the crop it took from the image and the 28x28 image it was given.")  # fmt: skip
+def predict(images: tuple[str, ...], model_uri: str, as_json: bool, show: str | None) -> None:
+    """Read the digit, or the number, in each PNG or JPEG image."""
     from mnist_mlops.jobs.predict import predict_files
 
-    results = predict_files(list(images), model_uri)
+    results = predict_files(list(images), model_uri, show)
     if as_json:
         click.echo(results.to_json(orient="records"))
     else:
         for row in results.itertuples():
-            click.echo(f"{row.file}: {row.digit} ({max(row.probabilities):.3f})")
+            sure = min(max(digit["probabilities"]) for digit in row.digits)
+            click.echo(f"{row.file}: {row.number} ({sure:.3f})")
 
 
 @cli.command()

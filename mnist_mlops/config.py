@@ -271,6 +271,13 @@ class RobustnessConfig(RunConfig):
         choices=("images", "rows"),
     )
     limit: int | None = option(None, "Score the first N test images (0: all 10,000).", low=1)
+    suite: str = option(
+        "all",
+        "corruptions: the 13 corruptions of 28x28 images; paper: test digits photographed on 10 kinds of "
+        "paper (form boxes, squared and ruled paper, shadows, pencil, ...) and sent as images; all: both.",
+        choices=("all", "corruptions", "paper"),
+    )
+    paper_images: int = option(500, "Test digits drawn onto each kind of paper (at most --limit).", low=1)
 
 
 @dataclass(frozen=True)

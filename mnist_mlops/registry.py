@@ -71,10 +71,11 @@ def tag_version(version: str, tags: dict[str, str]) -> None:
         client.set_model_version_tag(MODEL_NAME, version, key, value)
 
 
-def record_robustness(version: str, mean_accuracy: float, severity: int, run_id: str) -> None:
-    """Tag a version with its robust_mean_accuracy, at which severity, and the run that measured it."""
-    tag_version(version, {"robust_mean_accuracy": f"{mean_accuracy:.6f}", "robust_severity": str(severity),
-                          "robustness_run_id": run_id})  # fmt: skip
+def record_robustness(version: str, means: dict[str, float], severity: int, run_id: str) -> None:
+    """Tag a version with its robustness means (robust_mean_accuracy under corruption at a severity,
+    robust_paper_mean_accuracy on paper) and the run that measured them."""
+    tags = {name: f"{value:.6f}" for name, value in means.items()}
+    tag_version(version, tags | {"robust_severity": str(severity), "robustness_run_id": run_id})
 
 
 def robustness_of(reference: str) -> str:
@@ -84,9 +85,15 @@ def robustness_of(reference: str) -> str:
 
 def robustness_text(version) -> str:
     """robustness_of for a version already resolved."""
-    if "robust_mean_accuracy" not in version.tags:
+    tags = version.tags
+    if "robust_mean_accuracy" not in tags and "robust_paper_mean_accuracy" not in tags:
         return f"not measured (mnist-mlops robustness --model-uri models:/{MODEL_NAME}/{version.version})"
-    return f"{float(version.tags['robust_mean_accuracy']):.4f} (severity {version.tags.get('robust_severity', '?')})"
+    said = []
+    if "robust_mean_accuracy" in tags:
+        said.append(f"{float(tags['robust_mean_accuracy']):.4f} (severity {tags.get('robust_severity', '?')})")
+    if "robust_paper_mean_accuracy" in tags:
+        said.append(f"on paper {float(tags['robust_paper_mean_accuracy']):.4f}")
+    return ", ".join(said)
 
 
 def champion_version() -> str | None:

@@ -133,15 +133,15 @@ def hyperparameters_figure(history: pd.DataFrame, params: list[str], metric: str
     return figure
 
 
-def robustness_figure(table: pd.DataFrame, title: str) -> Figure:
-    """Horizontal bars of the accuracy under each corruption, worst at the bottom, with the clean
-    accuracy and the corruptions' mean as lines."""
-    corrupted = table.drop(index="clean").sort_values("accuracy", ascending=False)
+def robustness_figure(table: pd.DataFrame, title: str, reference: str = "clean") -> Figure:
+    """Horizontal bars of the accuracy under each corruption (or on each paper), worst at the bottom,
+    with the reference's accuracy (clean images, plain paper) and the others' mean as lines."""
+    others = table.drop(index=reference).sort_values("accuracy", ascending=False)
     figure = new_figure(8, 6)
     axis = figure.subplots()
-    sns.barplot(x=corrupted["accuracy"], y=corrupted.index, ax=axis, color="tab:blue")
-    axis.axvline(table.loc["clean", "accuracy"], color="tab:green", linestyle="--", label="clean")
-    axis.axvline(corrupted["accuracy"].mean(), color="tab:red", linestyle=":", label="mean of the corruptions")
+    sns.barplot(x=others["accuracy"], y=others.index, ax=axis, color="tab:blue")
+    axis.axvline(table.loc[reference, "accuracy"], color="tab:green", linestyle="--", label=reference)
+    axis.axvline(others["accuracy"].mean(), color="tab:red", linestyle=":", label="mean of the others")
     axis.bar_label(axis.containers[0], fmt="%.3f", padding=2, fontsize=8)
     axis.set(xlabel="test accuracy", ylabel="", xlim=(0, 1.08), title=title)
     axis.legend(loc="lower left")

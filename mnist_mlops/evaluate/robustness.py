@@ -1,4 +1,5 @@
-"""The robustness report: a model's test accuracy under each corruption of evaluate/corruptions.py."""
+"""The robustness reports: a model's test accuracy under each corruption of evaluate/corruptions.py,
+and on each kind of paper of evaluate/paper.py."""
 
 from collections.abc import Callable
 
@@ -6,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from mnist_mlops.evaluate.corruptions import CORRUPTIONS, corrupt
+from mnist_mlops.evaluate.paper import PAPERS, on_kind
 from mnist_mlops.evaluate.plots import image_grid_figure, robustness_figure
 from mnist_mlops.evaluate.report import Report
 
@@ -13,6 +15,7 @@ REFUSED = -1  # the digit of an image the model refused to answer (no digit foun
 EXAMPLES = 8  # images per corruption in the grid of examples
 
 DigitsOf = Callable[[np.ndarray], np.ndarray]  # (n, 28, 28) pixels in [0, 1] -> n digits, REFUSED where none
+PhotosOf = Callable[[list[bytes]], np.ndarray]  # n encoded images -> n digits, REFUSED where not one
 
 
 def robustness_report(digits_of: DigitsOf, images: np.ndarray, labels: np.ndarray, severity: int, seed: int) -> Report:
@@ -37,4 +40,22 @@ def robustness_report(digits_of: DigitsOf, images: np.ndarray, labels: np.ndarra
     correct = np.concatenate(answers) == np.tile(labels[:EXAMPLES], len(rows))
     title = f"the first {EXAMPLES} test images under each corruption, and the model's answer"
     report.figures["robustness_examples.png"] = image_grid_figure(np.concatenate(shown), captions, correct, title)
+    return report
+
+
+def paper_report(digits_of: PhotosOf, images: np.ndarray, labels: np.ndarray, seed: int) -> Report:
+    """Score a model on the images drawn onto each kind of paper and photographed:
+    robust_paper_{kind}_accuracy, robust_paper_mean_accuracy over the kinds other than plain, a table
+    and a chart."""
+    rows = {}
+    for kind in PAPERS:
+        digits = digits_of(on_kind(kind, images, seed))
+        rows[kind] = {"accuracy": float(np.mean(digits == labels)), "refused": float(np.mean(digits == REFUSED))}
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("paper")
+    mean = float(table.drop(index="plain")["accuracy"].mean())
+    report = Report(tables={"robustness_paper.csv": table})
+    report.metrics = {f"robust_paper_{kind}_accuracy": row.accuracy for kind, row in table.iterrows()}
+    report.metrics["robust_paper_mean_accuracy"] = mean
+    title = f"{len(labels)} test digits photographed on paper: mean accuracy {mean:.4f} off plain paper"
+    report.figures["robustness_paper.png"] = robustness_figure(table, title, reference="plain")
     return report

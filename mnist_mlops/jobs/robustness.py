@@ -1,6 +1,7 @@
 """The robustness job: a served model's test accuracy under corruptions, on its own run linked to
 the run that evaluated the model (and to its registered version, whose tags carry the mean)."""
 
+import base64
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -12,11 +13,13 @@ import pandas as pd
 from mnist_mlops import registry, tracking
 from mnist_mlops.config import RobustnessConfig
 from mnist_mlops.data import load_mnist
-from mnist_mlops.evaluate.robustness import REFUSED, robustness_report
-from mnist_mlops.serving.inputs import IMAGE_COLUMN, MAX_ROWS, InputError, check_ink, encode_image
-from mnist_mlops.serving.model import load_served
+from mnist_mlops.evaluate.report import Report
+from mnist_mlops.evaluate.robustness import REFUSED, paper_report, robustness_report
+from mnist_mlops.serving.inputs import IMAGE_COLUMN, MAX_ROWS, encode_image
+from mnist_mlops.serving.model import NOT_ONE, load_served
 
 log = logging.getLogger(__name__)
+MEANS = ("robust_mean_accuracy", "robust_paper_mean_accuracy")  # what the source run and version record
 
 
 @dataclass
@@ -24,33 +27,34 @@ class RobustnessResult:
     """What a robustness run measured."""
 
     run_id: str
-    metrics: dict[str, float]  # robust_{corruption}_accuracy, robust_mean_accuracy, robustness_seconds
-    table: pd.DataFrame  # accuracy and share refused per corruption, clean first
-
-
-def has_ink(gray: np.ndarray) -> bool:
-    """Whether the served model finds a digit to answer for in an image (it refuses the others)."""
-    try:
-        check_ink(gray)
-    except InputError:
-        return False
-    return True
+    metrics: dict[
+        str, float
+    ]  # robust_{corruption}_accuracy, robust_mean_accuracy, robust_paper_..., robustness_seconds
+    tables: dict[str, pd.DataFrame]  # accuracy and share refused per corruption (clean first), per paper
 
 
 def served_digits(model, input_format: str, images: np.ndarray) -> np.ndarray:
     """The digits a served model answers for (n, 28, 28) images sent as PNGs or as pixel rows;
-    REFUSED for an image it refuses for having no digit."""
-    digits = np.full(len(images), REFUSED)
+    REFUSED for an image it refuses or reads as several digits."""
     if input_format == "rows":
-        answerable, requests = np.arange(len(images)), pd.DataFrame(images.reshape(len(images), -1))
+        requests = pd.DataFrame(images.reshape(len(images), -1))
     else:
         images = np.round(images * 255) / 255  # as a PNG carries them
-        answerable = np.flatnonzero([has_ink(image) for image in images])
-        requests = pd.DataFrame({IMAGE_COLUMN: [encode_image(images[i]) for i in answerable]})
-    for start in range(0, len(answerable), MAX_ROWS):
-        answer = model.predict(requests.iloc[start : start + MAX_ROWS])
-        digits[answerable[start : start + MAX_ROWS]] = answer["digit"].to_numpy()
-    return digits
+        requests = pd.DataFrame({IMAGE_COLUMN: [encode_image(image) for image in images]})
+    return answered_digits(model, requests)
+
+
+def photographed_digits(model, photos: list[bytes]) -> np.ndarray:
+    """The digits a served model answers for encoded photos; REFUSED where it answers none or several."""
+    return answered_digits(model, pd.DataFrame({IMAGE_COLUMN: [base64.b64encode(photo).decode() for photo in photos]}))
+
+
+def answered_digits(model, requests: pd.DataFrame) -> np.ndarray:
+    """A served model's digit for each request row, in requests of at most MAX_ROWS; REFUSED where
+    it answers none (refused) or several."""
+    digits = [model.predict(requests.iloc[start : start + MAX_ROWS], params={"answer_refused": True})["digit"]
+              for start in range(0, len(requests), MAX_ROWS)]  # fmt: skip
+    return np.where(np.concatenate(digits) == NOT_ONE, REFUSED, np.concatenate(digits))
 
 
 def source_tags(source: registry.Source) -> dict[str, str]:
@@ -71,14 +75,23 @@ def run_robustness(config: RobustnessConfig) -> RobustnessResult:
     with tracking.run("robustness", tags) as run_id:
         tracking.log_params(asdict(config))
         start = time.perf_counter()
-        digits_of = partial(served_digits, model, config.input_format)
-        report = robustness_report(digits_of, images, labels, config.severity, config.seed)
+        report = Report()
+        if config.suite in ("all", "corruptions"):
+            digits_of = partial(served_digits, model, config.input_format)
+            report = robustness_report(digits_of, images, labels, config.severity, config.seed)
+        if config.suite in ("all", "paper"):
+            papers = min(config.paper_images, len(labels))
+            paper = paper_report(partial(photographed_digits, model), images[:papers], labels[:papers], config.seed)
+            report = Report(
+                report.metrics | paper.metrics, report.tables | paper.tables, report.figures | paper.figures
+            )
         report.metrics["robustness_seconds"] = time.perf_counter() - start
         tracking.log_report(report)
-        mean, whole_test_set = report.metrics["robust_mean_accuracy"], len(labels) == len(test)
-        log.info(f"robustness of {config.model_uri}: robust_mean_accuracy {mean:.4f} over {len(labels)} test images")
-        if whole_test_set and source.run_id:
-            tracking.annotate(source.run_id, {"robust_mean_accuracy": mean}, {"robustness_run_id": run_id})
-        if whole_test_set and source.version:
-            registry.record_robustness(source.version, mean, config.severity, run_id)
-    return RobustnessResult(run_id, report.metrics, report.tables["robustness.csv"])
+        means = {name: report.metrics[name] for name in MEANS if name in report.metrics}
+        said = ", ".join(f"{name} {value:.4f}" for name, value in means.items())
+        log.info(f"robustness of {config.model_uri}: {said} over {len(labels)} test images")
+        if len(labels) == len(test) and source.run_id:
+            tracking.annotate(source.run_id, means, {"robustness_run_id": run_id})
+        if len(labels) == len(test) and source.version:
+            registry.record_robustness(source.version, means, config.severity, run_id)
+    return RobustnessResult(run_id, report.metrics, report.tables)

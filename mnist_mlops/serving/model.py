@@ -15,24 +15,35 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model, ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
-from mlflow.types import ColSpec, Schema
-from mlflow.types.schema import Array
+from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+from mlflow.types.schema import Array, Object, Property
 
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.native_logs import import_tensorflow
-from mnist_mlops.serving.inputs import IMAGE_PLACE, InputError, to_rows
+from mnist_mlops.serving.inputs import IMAGE_PLACE, InputError, Rows, encode_image, to_rows
 from mnist_mlops.serving.litert import lite_forward, to_litert
 from mnist_mlops.tracking.models import SKLEARN_REQUIREMENTS, pinned
 
 CLASSIFIER = "classifier"  # the artifact: an MLflow sklearn or tensorflow (Keras) model
 LITERT = "litert"  # the artifact of a Keras classifier: its network as a LiteRT flatbuffer
-SERVING_REQUIREMENTS = (*SKLEARN_REQUIREMENTS, "tensorflow", "keras", "ai-edge-litert", "pillow")
+SERVING_REQUIREMENTS = (
+    *SKLEARN_REQUIREMENTS, "tensorflow", "keras", "ai-edge-litert", "pillow", "opencv-python-headless"
+)  # fmt: skip
 PACKAGE = Path(__file__).resolve().parents[1]  # mnist_mlops/, logged with the model as its code
 SERVED_CODE = Path(__file__).with_name("served.py")
-# No input schema: the model takes pixels, tensors or images and checks them itself (inputs.py).
+FOUND = Object([Property("digit", "long"), Property("probabilities", Array("double")),
+                Property("box", Array("long")), Property("seen", "string", required=False)])  # fmt: skip
+# No input schema: the model takes pixels, tensors or images and checks them itself (inputs.py). An image's
+# answer also has the number it holds and each digit found (its box; with show=true, the 28x28 PNG it saw).
+# With answer_refused=true, an image without a readable digit is answered with its reason, not a 400.
 SIGNATURE = ModelSignature(
-    inputs=None, outputs=Schema([ColSpec("long", "digit"), ColSpec(Array("double"), "probabilities")])
-)
+    inputs=None,
+    outputs=Schema([ColSpec("long", "digit"), ColSpec(Array("double"), "probabilities"),
+                    ColSpec("string", "number", required=False), ColSpec(Array(FOUND), "digits", required=False),
+                    ColSpec("string", "refused", required=False)]),
+    params=ParamSchema([ParamSpec("show", "boolean", False), ParamSpec("answer_refused", "boolean", False)]),
+)  # fmt: skip
+NOT_ONE = -1  # the digit of an image that holds several (read its number) or none (read refused)
 # model_config "output": what predict answers. Load with {"output": "digit"} for mlflow.models.evaluate,
 # whose classifier evaluator takes one prediction per row.
 OUTPUTS = ("digit and probabilities", "digit")
@@ -57,16 +68,40 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
     def predict(
         self, context, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame | pd.Series:
-        """The digit and ten probabilities of each row (pixels, a tensor or an image; see serving/inputs.py)."""
+        """The digit and ten probabilities of each row (pixels, a tensor or an image; see serving/inputs.py);
+        an image's answer also holds its number and digits (params: show, to add what the model saw)."""
+        params = params or {}
         try:
-            rows = to_rows(model_input)
+            rows = to_rows(model_input, bool(params.get("answer_refused", False)))
         except InputError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error
-        proba = np.asarray(self.probabilities(rows), dtype=np.float64)
+        proba = np.asarray(self.probabilities(rows.pixels) if len(rows.pixels) else np.zeros((0, 10)), np.float64)
+        if rows.digits is not None:
+            answers = image_answers(rows, proba, bool(params.get("show", False)))
+            return answers["digit"] if self.output == "digit" else answers
         if self.output == "digit":
             return pd.Series(proba.argmax(axis=1), name="digit")
         # Plain lists of Python floats: the server's JSON encoder then never calls back per number.
         return pd.DataFrame({"digit": proba.argmax(axis=1), "probabilities": proba.round(6).tolist()})
+
+
+def image_answers(rows: Rows, proba: np.ndarray, show: bool) -> pd.DataFrame:
+    """Per image: its digit and probabilities (NOT_ONE and none unless it holds one digit), its number,
+    and each digit found with its box (and, to show, the 28x28 image the classifier was given); and
+    why it was refused, when refusals are answered."""
+    answers, start = [], 0
+    for found in rows.digits:
+        digits = []
+        for digit, row in zip(found, proba[start : start + len(found)], strict=True):
+            said = {"digit": int(row.argmax()), "probabilities": row.round(6).tolist(), "box": list(digit.box)}
+            digits.append(said | ({"seen": encode_image(digit.pixels)} if show else {}))
+        start += len(found)
+        one = len(digits) == 1
+        answers.append({"digit": digits[0]["digit"] if one else NOT_ONE,
+                        "probabilities": digits[0]["probabilities"] if one else None,
+                        "number": "".join(str(said["digit"]) for said in digits), "digits": digits})  # fmt: skip
+    table = pd.DataFrame(answers)
+    return table if rows.refused is None else table.assign(refused=rows.refused)
 
 
 def keras_network(uri: str):
@@ -107,9 +142,9 @@ def load_served(model_uri: str):
         raise MnistMlopsError(f"cannot load {model_uri}: {error.message}") from error
 
 
-def answer(model, request: pd.DataFrame) -> pd.DataFrame:
+def answer(model, request: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
     """A loaded served model's answer to a one-image request; a refused image is a clear error."""
     try:
-        return model.predict(request)
+        return model.predict(request, params=params)
     except MlflowException as error:
         raise MnistMlopsError(error.message.removeprefix(IMAGE_PLACE.format(0))) from error

@@ -6,7 +6,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from mnist_mlops.evaluate.corruptions import CORRUPTIONS, SEVERITIES, corrupt
 from mnist_mlops.evaluate.robustness import REFUSED, robustness_report
-from mnist_mlops.serving.inputs import InputError, mnist_form
+from mnist_mlops.serving.images import InputError, read_digits
 
 # Corruptions that draw nothing at random: the same for every seed.
 FIXED = {"gaussian_blur", "thicken", "thin", "brightness_contrast", "invert"}
@@ -42,10 +42,11 @@ def served_form_knn(small_mnist):
         rows, answered = [], []
         for image in images:
             try:
-                rows.append(mnist_form(image).ravel())
-                answered.append(True)
+                found = read_digits(image)
             except InputError:
-                answered.append(False)
+                found = []
+            answered.append(len(found) == 1)
+            rows.extend(digit.pixels.ravel() for digit in found[:1] if answered[-1])
         digits = np.full(len(images), REFUSED)
         digits[np.array(answered)] = model.predict(np.array(rows))
         return digits

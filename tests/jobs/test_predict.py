@@ -37,15 +37,44 @@ def test_predicts_the_digits_of_png_and_jpeg_files(champion, digit_files):
     assert result.exit_code == 0, result.output
     answers = json.loads(result.output)
     assert [answer["file"] for answer in answers] == paths
-    assert all(len(a["probabilities"]) == 10 and abs(sum(a["probabilities"]) - 1) < 1e-4 for a in answers)
-    assert all(a["digit"] == int(np.argmax(a["probabilities"])) for a in answers)
-    assert np.mean([a["digit"] for a in answers] == labels) >= 0.8
+    digits = [digit for answer in answers for digit in answer["digits"]]
+    assert all(len(d["probabilities"]) == 10 and abs(sum(d["probabilities"]) - 1) < 1e-4 for d in digits)
+    assert all(d["digit"] == int(np.argmax(d["probabilities"])) and len(d["box"]) == 4 for d in digits)
+    assert all(a["number"] == "".join(str(d["digit"]) for d in a["digits"]) for a in answers)
+    assert np.mean([a["number"] == str(label) for a, label in zip(answers, labels, strict=True)]) >= 0.8
 
 
-def test_plain_output_gives_file_digit_and_confidence(champion, digit_files):
+def test_plain_output_gives_file_number_and_confidence(champion, digit_files):
     paths, _ = digit_files
     result = CliRunner().invoke(cli, ["predict", paths[0]])
     assert result.exit_code == 0 and result.output.startswith(f"{paths[0]}: ") and "(" in result.output
+
+
+def test_a_written_number_is_read_left_to_right_and_show_saves_what_the_model_saw(champion, small_mnist, tmp_path):
+    """Four test digits side by side: the number in order, each digit's box in place, and per digit
+    the crop and the 28x28 image saved; that image is exactly what the model read."""
+    test = small_mnist.test
+    chosen = [index for index in range(40) if test.y[index] in (0, 2, 3, 6)][:4]  # digits the kNN reads well
+    sheet = np.full((160, 4 * 130 + 40), 255, np.uint8)
+    for place, index in enumerate(chosen):
+        ink = Image.fromarray((test.x[index].reshape(28, 28) * 255).astype(np.uint8)).resize((112, 112))
+        sheet[24:136, 20 + place * 130 : 132 + place * 130] = 255 - np.asarray(ink)
+    Image.fromarray(sheet).save(tmp_path / "number.png")
+    result = CliRunner().invoke(
+        cli, ["predict", str(tmp_path / "number.png"), "--json", "--show", str(tmp_path / "seen")]
+    )
+    assert result.exit_code == 0, result.output
+    (answer,) = json.loads(result.output)
+    assert answer["number"] == "".join(str(test.y[index]) for index in chosen)
+    lefts = [digit["box"][0] for digit in answer["digits"]]
+    assert all(20 + place * 130 - 4 <= left <= 20 + place * 130 + 60 for place, left in enumerate(lefts))
+    from mnist_mlops.registry import load
+
+    for number, digit in enumerate(answer["digits"], start=1):
+        assert (tmp_path / "seen" / f"number-{number}-crop.png").is_file()
+        seen = np.asarray(Image.open(tmp_path / "seen" / f"number-{number}-seen.png"), np.float32) / 255
+        again = load("champion").predict(seen.reshape(1, 784))["probabilities"][0]
+        np.testing.assert_allclose(again, digit["probabilities"], atol=1e-6)
 
 
 def test_a_file_that_is_not_an_image_is_named(champion, digit_files, tmp_path):

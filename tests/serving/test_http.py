@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import mlflow
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from PIL import Image
 
 from mnist_mlops import registry
 from mnist_mlops.config import TrainConfig, TuneConfig
+from mnist_mlops.evaluate.paper import PAPERS, encode, number_ink, on_kind, on_paper, photograph, white
 from mnist_mlops.jobs.registry import promote_version
 from mnist_mlops.jobs.train import run_training
 from mnist_mlops.jobs.tune import run_search
@@ -35,6 +37,18 @@ def png_of(image: Image.Image) -> str:
 
 BLANK_64, WHITE_1X1, GREY_64 = (png_of(Image.new("L", size, shade)) for size, shade in
                                 (((64, 64), 255), ((1, 1), 255), ((64, 64), 128)))  # fmt: skip
+
+
+def empty_sheet(kind: str) -> str:
+    """A photographed sheet of a kind of paper with nothing written on it, as base64 PNG; an empty
+    form box is a printed 60x90 rectangle."""
+    rng, blank = np.random.default_rng(0), np.zeros((160, 160), np.float32)
+    if kind == "form_box":
+        box = cv2.rectangle(blank.copy(), (50, 35), (110, 125), 1.0, 2)
+        sheet = on_paper(box, white(box.shape), np.array([0.2, 0.2, 0.2]))
+    else:
+        sheet = PAPERS[kind](blank, rng)
+    return base64.b64encode(encode(photograph(sheet, rng))).decode()
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +89,8 @@ def png(row: np.ndarray) -> str:
 def digits_of(response: requests.Response) -> list[int]:
     assert response.status_code == 200, response.text[:2000]
     predictions = response.json()["predictions"]
-    assert all(len(p["probabilities"]) == 10 and abs(sum(p["probabilities"]) - 1) < 1e-4 for p in predictions)
+    ten = [p["probabilities"] for p in predictions if p["probabilities"] is not None]  # None: several digits
+    assert all(len(p) == 10 and abs(sum(p) - 1) < 1e-4 for p in ten)
     return [p["digit"] for p in predictions]
 
 
@@ -119,6 +134,12 @@ def test_serves_every_format_like_the_in_process_model(sklearn_champion, model_s
         ({"dataframe_split": {"columns": ["image"], "data": [[BLANK_64]]}}, "image 0: no digit: the image is uniform"),
         ({"dataframe_split": {"columns": ["image"], "data": [[WHITE_1X1]]}}, "image 0: no digit: 1x1 pixels"),
         ({"dataframe_split": {"columns": ["image"], "data": [[GREY_64]]}}, "image 0: no digit: the image is uniform"),
+        ({"inputs": [[True, False] * 392]}, "pixel values must be numbers, not true or false"),
+        ({"inputs": {"image": [empty_sheet("form_box")]}}, "image 0: no digit"),
+        ({"inputs": {"image": [empty_sheet("squared")]}}, "image 0: no digit"),
+        ({"inputs": {"image": [empty_sheet("ruled")]}}, "image 0: no digit"),
+        ({"inputs": {"image": [empty_sheet("shadow")]}}, "image 0: no digit"),
+        ({"inputs": {"image": [empty_sheet("finger_shadow")]}}, "image 0: no digit"),
     ],
 )
 def test_bad_requests_get_400_and_the_server_keeps_serving(model_server, small_mnist, payload, message):
@@ -151,3 +172,34 @@ def test_a_served_network_matches_keras_and_reads_digits_as_people_send_them(
         assert ask(url, {"inputs": {"image": [BLANK_64]}}).status_code == 400
     finally:
         servers.stop(process)
+
+
+def test_digits_photographed_on_paper_are_read(model_server, small_mnist):
+    """Test digits drawn onto every kind of paper (boxes, grids, shadows, pencil as JPEG...), sent
+    as images: the kNN champion reads them about as well as on plain paper."""
+    test = small_mnist.test
+    accuracy = {}
+    for kind in PAPERS:
+        photos = on_kind(kind, test.images[:20, ..., 0], seed=5)
+        request = {"inputs": {"image": [base64.b64encode(photo).decode() for photo in photos]}}
+        accuracy[kind] = np.mean(np.array(digits_of(ask(model_server, request))) == test.y[:20])
+    assert accuracy["plain"] >= 0.8
+    assert all(value >= accuracy["plain"] - 0.15 for value in accuracy.values()), accuracy
+
+
+def test_a_number_is_answered_digit_by_digit_with_boxes_and_what_the_model_saw(model_server, small_mnist):
+    """Four test digits written side by side: the number left to right, a box per digit, and with
+    show the 28x28 image each digit was read from, which as pixels gets the same answer."""
+    test = small_mnist.test
+    chosen = [0, 1, 3, 4]  # 7, 2, 0, 4: digits the kNN reads
+    rng = np.random.default_rng(0)
+    ink = number_ink(test.images[chosen, ..., 0], rng)
+    photo = base64.b64encode(encode(photograph(on_paper(ink, white(ink.shape)), rng))).decode()
+    request = {"inputs": {"image": [photo]}, "params": {"show": True}}
+    (answer,) = ask(model_server, request).json()["predictions"]
+    assert answer["number"] == "".join(str(test.y[index]) for index in chosen) and answer["digit"] == -1
+    lefts = [digit["box"][0] for digit in answer["digits"]]
+    assert lefts == sorted(lefts) and len(set(lefts)) == 4
+    seen = [np.asarray(Image.open(io.BytesIO(base64.b64decode(d["seen"]))), np.float32) / 255 for d in answer["digits"]]
+    again = ask(model_server, {"inputs": [image.ravel().tolist() for image in seen]}).json()["predictions"]
+    assert [p["probabilities"] for p in again] == [d["probabilities"] for d in answer["digits"]]

@@ -29,17 +29,17 @@ def digits(small_mnist):
 
 
 def test_pixel_rows_pass_through(digits):
-    assert np.array_equal(to_rows(pd.DataFrame(digits)), digits)
-    assert np.array_equal(to_rows(digits), digits)
+    assert np.array_equal(to_rows(pd.DataFrame(digits)).pixels, digits)
+    assert np.array_equal(to_rows(digits).pixels, digits)
 
 
 def test_0_to_255_pixels_are_rescaled(digits):
-    np.testing.assert_allclose(to_rows(pd.DataFrame(digits * 255)), digits, atol=1e-6)
+    np.testing.assert_allclose(to_rows(pd.DataFrame(digits * 255)).pixels, digits, atol=1e-6)
 
 
 @pytest.mark.parametrize("shape", [(20, 28, 28), (20, 28, 28, 1)])
 def test_image_tensors(digits, shape):
-    assert np.array_equal(to_rows(digits.reshape(shape)), digits)
+    assert np.array_equal(to_rows(digits.reshape(shape)).pixels, digits)
 
 
 @pytest.mark.parametrize("image_format", ["PNG", "JPEG"])
@@ -48,7 +48,7 @@ def test_mnist_images_survive_the_round_trip(small_mnist, image_format):
     MNIST reads them as well as the originals (within 3 points)."""
     originals = small_mnist.test.x[:300]
     encoded = [encode(row.reshape(28, 28) * 255, image_format) for row in originals]
-    rows = to_rows(pd.DataFrame({"image": encoded}))
+    rows = to_rows(pd.DataFrame({"image": encoded})).pixels
     assert rows.shape == (300, 784)
     assert np.median([correlation(a, b) for a, b in zip(rows, originals, strict=True)]) > 0.95
     knn = KNeighborsClassifier(3).fit(small_mnist.train.x, small_mnist.train.y)
@@ -60,7 +60,7 @@ def test_large_dark_on_light_images_are_brought_into_mnist_form(digits):
     digit = digits[0].reshape(28, 28)
     paper = 255 - np.kron(digit * 255, np.ones((4, 4)))  # 112x112, black ink on white
     padded = np.pad(paper, ((30, 10), (5, 60)), constant_values=255)  # off-centre on a larger sheet
-    row = to_rows(np.array([encode(padded)], dtype=object))[0]
+    row = to_rows(np.array([encode(padded)], dtype=object)).pixels[0]
     assert correlation(row, digits[0]) > 0.85
     rows, columns = np.indices((28, 28))
     mass = row.reshape(28, 28)
@@ -88,7 +88,7 @@ def test_blank_paper_saved_as_jpeg_is_refused_and_a_faint_digit_is_not(digits):
     with pytest.raises(InputError, match="no digit"):
         to_rows(pd.DataFrame({"image": [encode(np.full((64, 64), 250), "JPEG")]}))
     faint = 255 - digits[0].reshape(28, 28) * 80  # grey pencil on white: 175 to 255
-    assert to_rows(pd.DataFrame({"image": [encode(faint)]})).max() > 0.9
+    assert to_rows(pd.DataFrame({"image": [encode(faint)]})).pixels.max() > 0.9
 
 
 @pytest.mark.parametrize(
@@ -130,8 +130,14 @@ def knn(small_mnist):
 def test_digits_as_people_send_them_reach_the_model_in_mnist_form(name, rendered, knn, small_mnist):
     """Paper, colour, alpha, noise, an off-centre digit and chalk leave the digit as it was: a
     nearest-neighbour model on raw pixels, which forgives nothing, reads it nearly as well as the
-    original rows. (Thicker and thinner pens change the digit; a network reads those, test_http.py.)"""
+    original rows, within 12 points of 60 digits. (Thicker and thinner pens change the digit; a
+    network reads every rendering at 90% or more, test_http.py.)"""
     encoded, labels = rendered
     original = (knn.predict(small_mnist.test.x[: len(labels)]) == labels).mean()
-    accuracy = (knn.predict(to_rows(pd.DataFrame({"image": encoded[name]}))) == labels).mean()
-    assert accuracy >= original - 0.1, f"{accuracy:.2f} against {original:.2f} for the originals"
+    rows = to_rows(pd.DataFrame({"image": encoded[name]}))
+    read = [
+        knn.predict(rows.pixels[[index]])[0] if len(found) == 1 else None
+        for index, found in zip(np.cumsum([len(found) for found in rows.digits]) - 1, rows.digits, strict=True)
+    ]
+    accuracy = np.mean([digit == label for digit, label in zip(read, labels, strict=True)])
+    assert accuracy >= original - 0.12, f"{accuracy:.2f} against {original:.2f} for the originals"

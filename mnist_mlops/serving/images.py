@@ -1,0 +1,223 @@
+"""From a photographed image to the digits on it, each in MNIST form (a light digit on black, 20x20
+in a 28x28 frame, centred by mass), left to right.
+
+The paper is separated from the ink first: its brightness (shadow, gradient, grey or coloured
+paper) is estimated by a grey closing that fills in anything as narrow as a stroke, and divided out;
+faint ink is stretched to full contrast above the paper's noise; thin straight lines that are not
+strokes (form boxes, squared and ruled paper) are taken out. What
+remains is grouped into digits by columns; specks and fragments are dropped.
+
+OpenCV does the image work: its closing, Hough transform and connected components are the standard
+tools for this and take well under a millisecond on a 160x160 photo.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+WORK_SIDE = 320  # pixels; a photo whose short side is longer is shrunk to it: finer detail is grain
+MIN_SIDE = 8  # pixels; a smaller image cannot hold a stroke, let alone a digit
+MIN_CONTRAST = 0.15  # darkest to lightest pixel; below it (blank paper, JPEG noise) there is no ink
+NOISY = 0.03  # a photo whose pixel-to-pixel noise has a larger standard deviation is smoothed...
+SMOOTHING = 1 / 160  # ...by a Gaussian blur this share of its side wide, finer than any stroke
+NOISE_SIGMAS = 4  # ink less than this many robust standard deviations of the paper's noise is paper
+MIN_INK = 0.05  # the least ink contrast taken for ink on clean paper
+FAINTEST = 0.12  # the faintest strokes read: a pencil line this much darker than its paper
+STROKE = 0.3  # share of full contrast above which a pixel belongs to a stroke
+EDGE = 0.2  # share of full contrast: a digit's box holds its pixels above it, soft edges included
+RESAMPLING = cv2.INTER_AREA  # averaging: no aliasing when a large digit is shrunk to 20x20
+MAX_SPECKS = 0.01  # share of lone ink pixels above which an image is salt-and-pepper noise, despeckled
+LINE_SIDE = 48  # pixels; a smaller image (MNIST's 28x28) holds one digit and no printed lines
+LINE_LENGTH = 0.4  # a printed line runs at least this share of the image's side
+LINE_WIDTH = 0.03  # of the side: a printed line is at most this thick...
+THINNER = 0.6  # ...or this share of the thickest stroke; a stroke is thicker
+STRAIGHT = 0.5  # share of a printed structure's pixels on straight lines of at least LINE_LENGTH; a stroke is thicker
+SMALLEST = 0.1  # of the image's shorter side: a shorter mark is a speck, whatever else there is
+MIN_HEIGHT = 0.4  # of the tallest: a shorter group is a speck, a dot or a fragment, not a digit
+MIN_WIDTH = 0.2  # of the thickest stroke: a group with thinner strokes is a line's fragment, not a digit
+MIN_GAP = 0.06  # of their height: parts closer than this are one digit (a broken stroke), not two
+MAX_DIGITS = 12  # more digits than a number sensibly holds is refused
+MAX_WIDTH = 1.8  # a digit wider than this times its height is digits that touch: refused
+NEIGHBOURS = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], np.float32)
+
+
+class InputError(ValueError):
+    """A request the model cannot answer, with the reason."""
+
+
+@dataclass(frozen=True)
+class Digit:
+    """One digit found in an image: MNIST-form pixels and where it was in the image."""
+
+    pixels: np.ndarray  # (28, 28) float32 in [0, 1]
+    box: tuple[int, int, int, int]  # left, top, width, height in the original image's pixels
+
+
+def check_ink(gray: np.ndarray) -> None:
+    """Refuse an image that cannot hold a digit: too small for a stroke, or with no ink at all."""
+    if min(gray.shape) < MIN_SIDE:
+        height, width = gray.shape
+        raise InputError(f"no digit: {width}x{height} pixels cannot hold one (at least {MIN_SIDE}x{MIN_SIDE})")
+    if gray.max() - gray.min() < MIN_CONTRAST:
+        raise InputError(f"no digit: the image is uniform (brightness {gray.min():.2f} to {gray.max():.2f}), no ink")
+
+
+def noise_of(gray: np.ndarray) -> float:
+    """The standard deviation of a photo's pixel-to-pixel noise (a robust estimate, from its
+    difference to its 3x3 median)."""
+    return 1.4826 * float(np.median(np.abs(gray - cv2.medianBlur(gray, 3))))
+
+
+def dark_on_light(gray: np.ndarray) -> np.ndarray:
+    """The image as ink darker than paper: a light digit on a dark ground (MNIST's own form) inverted."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    return 1.0 - gray if np.median(border) < 0.5 else gray
+
+
+def ink_of(gray: np.ndarray) -> np.ndarray:
+    """How much darker than its paper each pixel is, 0 to 1: the paper's brightness is the grey
+    closing of the image (which fills in strokes narrower than the kernel), divided out."""
+    side = max(gray.shape)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side // 8 | 1,) * 2 if side >= 56 else (7, 7))
+    paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
+    return np.clip(1 - gray / np.maximum(paper, 1e-3), 0, 1)
+
+
+def full_contrast(ink: np.ndarray) -> np.ndarray:
+    """Ink stretched so strokes reach 1 and the paper's noise stays 0: pencil and ballpoint alike."""
+    noise = 1.4826 * np.median(np.abs(ink - np.median(ink)))  # the paper's, were it normal
+    floor = max(NOISE_SIGMAS * noise + np.median(ink), MIN_INK)
+    strokes = ink[ink > floor]
+    if strokes.size == 0:
+        return np.zeros_like(ink)
+    level = np.percentile(strokes, 95)
+    if level < FAINTEST:  # the paper's own grain and shading, stretched, would look like ink
+        return np.zeros_like(ink)
+    return np.clip((ink - floor) / (level - floor), 0, 1)
+
+
+def despeckle(ink: np.ndarray) -> np.ndarray:
+    """Salt-and-pepper noise removed by a 3x3 median, when more than MAX_SPECKS of the pixels are lone
+    ink (no inked neighbour): clean strokes have none, and a median would thin them."""
+    inked = (ink > 0.5).astype(np.float32)
+    specks = (inked > 0) & (cv2.filter2D(inked, -1, NEIGHBOURS, borderType=cv2.BORDER_CONSTANT) == 0)
+    if specks.mean() <= MAX_SPECKS:
+        return ink
+    smooth = cv2.medianBlur(ink.astype(np.float32), 3)
+    return smooth if smooth.max() > 0.5 else ink  # the noise was all there was: leave it to the verdict
+
+
+def printed_lines(strokes: np.ndarray) -> np.ndarray:
+    """The pixels of printed lines in a stroke mask (uint8 0/1): thinner than strokes (what an opening
+    as wide as LINE_WIDTH of the side, or THINNER of the thickest stroke, removes) and reaching at
+    least LINE_LENGTH of the side, alone (a ruled line) or joined (a box, a grid)."""
+    thickest = 2 * np.percentile(cv2.distanceTransform(strokes, cv2.DIST_L2, 3), 99.5)
+    width = round(max(LINE_WIDTH * min(strokes.shape), THINNER * thickest))
+    thick = cv2.morphologyEx(strokes, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width + 2,) * 2))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
+    blobs = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < (2 * width) ** 2)  # a box's corner, where lines cross
+    thick[np.isin(labels, blobs[blobs > 0])] = 0
+    thin = strokes & (1 - cv2.dilate(thick, np.ones((3, 3), np.uint8)))
+    length = round(LINE_LENGTH * min(strokes.shape))
+    found = cv2.HoughLinesP(thin, 1, np.pi / 360, threshold=length // 2, minLineLength=length, maxLineGap=3)
+    straight = np.zeros_like(strokes)
+    for x1, y1, x2, y2 in np.reshape([] if found is None else found, (-1, 4)):
+        cv2.line(straight, (int(x1), int(y1)), (int(x2), int(y2)), 1, width + 1)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+    on_lines = np.bincount(labels[straight > 0], minlength=count) / stats[:, cv2.CC_STAT_AREA]
+    printed = (stats[:, 2:4].max(axis=1) >= length) & (on_lines >= STRAIGHT)
+    printed[0] = False
+    return printed[labels].astype(np.uint8)
+
+
+def one_digit(part: list[int], group: list[int]) -> bool:
+    """Whether a part (left, right, top, bottom) belongs to the group left of it: it shares most of
+    the narrower one's columns, or the gap between them is far narrower than they are tall."""
+    shared = min(part[1], group[1]) - max(part[0], group[0])
+    tallest = max(part[3] - part[2], group[3] - group[2])
+    return shared > 0.5 * min(part[1] - part[0], group[1] - group[0]) or -shared < MIN_GAP * tallest
+
+
+def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
+    """The stroke mask's connected parts grouped into digits by columns (parts that share most of the
+    narrower one's columns, or nearly touch, are one digit), left to right. A group far shorter than the
+    tallest or the image (a speck, a dot) or far thinner than the thickest (a line's fragment) is dropped."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    if count == 1:
+        return []
+    depth = cv2.distanceTransform(strokes, cv2.DIST_L2, 3)  # half a stroke's width at its middle
+    groups: list[list[int]] = []
+    spans: list[list[int]] = []  # left, right, top, bottom of each group
+    for part in sorted(range(1, count), key=lambda part: stats[part, cv2.CC_STAT_LEFT]):
+        left, top, width, height = (int(value) for value in stats[part, :4])
+        span = [left, left + width, top, top + height]
+        if spans and one_digit(span, spans[-1]):
+            groups[-1].append(part)
+            spans[-1] = [min(span[0], spans[-1][0]), max(span[1], spans[-1][1]),
+                         min(span[2], spans[-1][2]), max(span[3], spans[-1][3])]  # fmt: skip
+        else:
+            groups.append([part])
+            spans.append(span)
+    masks = [np.isin(labels, group) for group in groups]
+    widths = [depth[mask].max() for mask in masks]
+    kept = [index for index, width in enumerate(widths) if width >= MIN_WIDTH * max(widths)]
+    least = max(MIN_HEIGHT * max(spans[index][3] - spans[index][2] for index in kept), SMALLEST * min(strokes.shape))
+    return [masks[index] for index in kept if spans[index][3] - spans[index][2] >= least]
+
+
+def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """One group's ink (its strokes and their soft edges) cropped to it, scaled into a 20x20 box and
+    centred by mass in 28x28, in 256 levels, as MNIST's digits were."""
+    near = cv2.dilate(group.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    digit = np.where(near, ink, 0)
+    rows, columns = np.flatnonzero((digit > EDGE).any(axis=1)), np.flatnonzero((digit > EDGE).any(axis=0))
+    digit = digit[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    scale = 20 / max(digit.shape)
+    size = (max(1, round(digit.shape[1] * scale)), max(1, round(digit.shape[0] * scale)))
+    frame = centre_by_mass(np.clip(cv2.resize(digit.astype(np.float32), size, interpolation=RESAMPLING), 0, 1))
+    return np.round(frame * 255) / 255  # 8-bit, as MNIST's: a PNG of it holds exactly what the model saw
+
+
+def centre_by_mass(digit: np.ndarray) -> np.ndarray:
+    """Place a digit of at most 20x20 in a 28x28 frame with its centre of mass at the centre."""
+    frame = np.zeros((28, 28), np.float32)
+    total = digit.sum()
+    rows, columns = np.indices(digit.shape)
+    centre_row, centre_column = (rows * digit).sum() / total, (columns * digit).sum() / total
+    top = int(np.clip(round(14 - centre_row), 0, 28 - digit.shape[0]))
+    left = int(np.clip(round(14 - centre_column), 0, 28 - digit.shape[1]))
+    frame[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
+    return frame
+
+
+def read_digits(gray: np.ndarray) -> list[Digit]:
+    """The digits on a (h, w) grayscale image in [0, 1], left to right; InputError if there are none,
+    too many, or digits that touch."""
+    check_ink(gray)
+    shrink = min(1.0, WORK_SIDE / min(gray.shape))
+    if shrink < 1:
+        gray = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    if min(gray.shape) >= LINE_SIDE and noise_of(gray) > NOISY:  # a grainy photo: smoothed first
+        gray = cv2.GaussianBlur(gray, (0, 0), SMOOTHING * max(gray.shape))
+    ink = despeckle(full_contrast(ink_of(dark_on_light(gray))))
+    strokes = (ink > STROKE).astype(np.uint8)
+    if min(strokes.shape) < LINE_SIDE:
+        groups = [np.logical_or.reduce(groups_of(strokes))] if strokes.any() else []
+    else:
+        lines = printed_lines(strokes)
+        strokes, ink = strokes & (1 - lines), np.where(lines > 0, 0, ink)
+        groups = groups_of(strokes)
+    if not groups:
+        raise InputError("no digit: only paper, lines or shadow")
+    if len(groups) > MAX_DIGITS:
+        raise InputError(f"{len(groups)} marks side by side; a number holds at most {MAX_DIGITS} digits")
+    digits = []
+    for group in groups:
+        rows, columns = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
+        height, width = rows[-1] + 1 - rows[0], columns[-1] + 1 - columns[0]
+        if width > MAX_WIDTH * height and min(strokes.shape) >= LINE_SIDE:  # a small image holds one digit
+            raise InputError("digits touch: leave a gap between them")
+        box = tuple(round(value / shrink) for value in (columns[0], rows[0], width, height))
+        digits.append(Digit(mnist_digit(ink, group), box))
+    return digits

@@ -1,0 +1,49 @@
+"""The image path at its own level: printed lines go, strokes stay, and the reasons for refusing."""
+
+import cv2
+import numpy as np
+import pytest
+
+from mnist_mlops.evaluate.paper import PAPERS, handwriting, photograph
+from mnist_mlops.serving.images import InputError, read_digits
+
+
+def gray_of(sheet: np.ndarray) -> np.ndarray:
+    """A photographed RGB sheet as the served model reads it: grayscale in [0, 1]."""
+    return photograph(sheet, np.random.default_rng(0)).mean(axis=2).astype(np.float32) / 255
+
+
+def test_a_tall_thick_one_on_squared_paper_is_not_taken_for_a_line():
+    """A "1" as tall as the sheet, 9 pixels wide, among grid lines 1-2 pixels wide: it is the digit."""
+    ink = np.zeros((160, 160), np.float32)
+    cv2.line(ink, (80, 8), (80, 152), 1.0, 9)
+    (digit,) = read_digits(gray_of(PAPERS["squared"](ink, np.random.default_rng(1))))
+    left, top, width, height = digit.box
+    assert height >= 135 and width <= 20 and abs(left + width / 2 - 80) <= 3
+    assert digit.pixels[:, 13:15].sum() > 0.9 * digit.pixels.sum() / 2  # upright in the middle
+
+
+@pytest.mark.parametrize("kind", ["form_box", "squared", "ruled", "perspective"])
+def test_printed_lines_leave_the_digit_alone_in_its_box(kind, small_mnist):
+    """The digit's box in the image is where the digit was drawn, not the paper's lines around it."""
+    rng = np.random.default_rng(2)
+    ink = handwriting(small_mnist.test.images[0, ..., 0], rng)  # a 7
+    (digit,) = read_digits(gray_of(PAPERS[kind](ink, rng)))
+    rows, columns = np.flatnonzero(ink.max(axis=1) > 0.3), np.flatnonzero(ink.max(axis=0) > 0.3)
+    left, top, width, height = digit.box
+    drawn = (columns[0], rows[0], columns[-1] - columns[0] + 1, rows[-1] - rows[0] + 1)
+    if kind != "perspective":  # the warp moves the digit
+        assert np.allclose((left, top, width, height), drawn, atol=4), (digit.box, drawn)
+
+
+def test_more_marks_than_a_number_holds_and_touching_digits_are_refused():
+    ink = np.zeros((100, 1400), np.float32)
+    for place in range(13):
+        cv2.line(ink, (50 + place * 100, 20), (50 + place * 100, 80), 1.0, 8)
+    with pytest.raises(InputError, match="13 marks side by side; a number holds at most 12 digits"):
+        read_digits(1 - ink)
+    wide = np.zeros((100, 300), np.float32)
+    cv2.ellipse(wide, (100, 50), (45, 35), 0, 0, 360, 1.0, 8)
+    cv2.ellipse(wide, (185, 50), (45, 35), 0, 0, 360, 1.0, 8)
+    with pytest.raises(InputError, match="digits touch"):
+        read_digits(1 - wide)
