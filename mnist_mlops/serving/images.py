@@ -203,7 +203,8 @@ def read_digits(gray: np.ndarray) -> list[Digit]:
     ink = despeckle(full_contrast(ink_of(dark_on_light(gray))))
     strokes = (ink > STROKE).astype(np.uint8)
     if min(strokes.shape) < LINE_SIDE:
-        groups = [np.logical_or.reduce(groups_of(strokes))] if strokes.any() else []
+        groups = groups_of(strokes)
+        groups = [np.logical_or.reduce(groups)] if groups else []
     else:
         lines = printed_lines(strokes)
         strokes, ink = strokes & (1 - lines), np.where(lines > 0, 0, ink)

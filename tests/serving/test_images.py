@@ -47,3 +47,11 @@ def test_more_marks_than_a_number_holds_and_touching_digits_are_refused():
     cv2.ellipse(wide, (185, 50), (45, 35), 0, 0, 360, 1.0, 8)
     with pytest.raises(InputError, match="digits touch"):
         read_digits(1 - wide)
+
+
+def test_a_speck_on_a_small_image_is_no_digit():
+    """A 28x28 image (read as one digit) with only a 2-pixel mark: refused, not answered."""
+    image = np.ones((28, 28), np.float32)
+    image[5:7, 5] = 0
+    with pytest.raises(InputError, match="no digit"):
+        read_digits(image)
