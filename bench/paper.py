@@ -15,6 +15,7 @@ Run `make run` first, then `python -m bench.paper [STORE]` (STORE: the SQLite fi
 import base64
 import importlib.util
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -29,17 +30,19 @@ from mlflow.models import Model
 from PIL import Image
 
 from bench.common import REPO, free_port, write_report
-from mnist_mlops.data import load_mnist
+from mnist_mlops.data import Split, load_mnist
+from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.evaluate.paper import PAPERS, encode, number_ink, on_kind, on_paper, photograph, white
 from mnist_mlops.evaluate.robustness import REFUSED, robustness_report
+from mnist_mlops.server import wait_until_answering
 from mnist_mlops.serving.images import read_digits
 from mnist_mlops.serving.inputs import encode_image
 from mnist_mlops.serving.model import SIGNATURE
-from mnist_mlops.server import wait_until_answering
 
 SEED = 2026  # the report's renderings; the image path's constants were chosen on training digits, seed 7
 DIGITS = 500  # test digits per paper kind
 NUMBERS = 500  # four-digit numbers
+TEST_IMAGES = 10_000  # of MNIST's test set, sent as PNGs and under the corruptions
 BATCH = 500  # images per request where a batch is sent
 LATENCY_ROUNDS, LATENCY_REQUESTS = 5, 40  # single-image requests per server and round, servers alternated
 
@@ -65,8 +68,12 @@ def serve(model_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model_dir), "--env-manager", "local",
                "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]  # fmt: skip
     with log.open("w") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=output, start_new_session=True)
-    wait_until_answering(f"http://127.0.0.1:{port}/ping", process, seconds=180)
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}  # uvicorn
+        process = subprocess.Popen(command, stdout=output, stderr=output, start_new_session=True, env=env)
+    try:
+        wait_until_answering(f"http://127.0.0.1:{port}/ping", process, seconds=180)
+    except MnistMlopsError as error:
+        raise RuntimeError(f"{error}: {log.read_text()[-3000:]}") from error
     return process, f"http://127.0.0.1:{port}/invocations"
 
 
@@ -159,7 +166,8 @@ def measure(url: str, test, corrupted_seed: int) -> dict:
 def main() -> None:
     """Serve both, measure, write results/paper.md."""
     store = Path(sys.argv[1] if len(sys.argv) > 1 else "mlflow.db")
-    test = load_mnist().test
+    whole = load_mnist().test
+    test = Split("test", whole.x[:TEST_IMAGES], whole.y[:TEST_IMAGES])
     with tempfile.TemporaryDirectory() as folder:
         copies = served_copies(store, Path(folder))
         servers = {name: serve(path, Path(folder) / f"{name}.log") for name, path in copies.items()}

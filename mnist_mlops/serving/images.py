@@ -76,18 +76,22 @@ def dark_on_light(gray: np.ndarray) -> np.ndarray:
 
 
 def ink_of(gray: np.ndarray) -> np.ndarray:
-    """How much darker than its paper each pixel is, 0 to 1: the paper's brightness is the grey
-    closing of the image (which fills in strokes narrower than the kernel), divided out."""
-    side = max(gray.shape)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side // 8 | 1,) * 2 if side >= 56 else (7, 7))
-    paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
+    """How much darker than its paper each pixel is, 0 to 1. A photo's paper brightness is the grey
+    closing of the image (which fills in strokes narrower than the kernel), divided out; a small
+    image (MNIST's size, too small for uneven light) has one paper level, its border's median."""
+    if min(gray.shape) < LINE_SIDE:
+        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+        paper = np.median(border)
+    else:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(gray.shape) // 8 | 1,) * 2)
+        paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
     return np.clip(1 - gray / np.maximum(paper, 1e-3), 0, 1)
 
 
 def full_contrast(ink: np.ndarray) -> np.ndarray:
     """Ink stretched so strokes reach 1 and the paper's noise stays 0: pencil and ballpoint alike."""
     noise = 1.4826 * np.median(np.abs(ink - np.median(ink)))  # the paper's, were it normal
-    floor = max(NOISE_SIGMAS * noise + np.median(ink), MIN_INK)
+    floor = min(max(NOISE_SIGMAS * noise + np.median(ink), MIN_INK), 0.5)  # a bold digit may cover the median
     strokes = ink[ink > floor]
     if strokes.size == 0:
         return np.zeros_like(ink)
@@ -126,7 +130,10 @@ def printed_lines(strokes: np.ndarray) -> np.ndarray:
         cv2.line(straight, (int(x1), int(y1)), (int(x2), int(y2)), 1, width + 1)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
     on_lines = np.bincount(labels[straight > 0], minlength=count) / stats[:, cv2.CC_STAT_AREA]
-    printed = (stats[:, 2:4].max(axis=1) >= length) & (on_lines >= STRAIGHT)
+    sides = stats[:, 2:4]
+    across = sides.max(axis=1) >= LINE_LENGTH * max(strokes.shape)  # a ruled line, a table's border
+    framing = sides.min(axis=1) >= length  # a box, a grid: long both ways (a lone thin stroke is not)
+    printed = (across | framing) & (on_lines >= STRAIGHT)
     printed[0] = False
     return printed[labels].astype(np.uint8)
 
