@@ -32,6 +32,10 @@ LINE_SIDE = 48  # pixels; a smaller image (MNIST's 28x28) holds one digit and no
 LINE_LENGTH = 0.4  # a printed line runs at least this share of the image's side
 LINE_WIDTH = 0.03  # of the side: a printed line is at most this thick...
 THINNER = 0.6  # ...or this share of the thickest stroke; a stroke is thicker
+BOX_SIDE = 0.25  # of the image's side: a box is at least this wide and tall
+BOX_BAND = 0.04  # of the side: how far in from a box's outline its printed sides can reach
+BOXED = 0.9  # share of each of its four edges a box's outline inks
+BOX_PEELS = 3  # a box's sides thicker than the band go in up to this many bands
 STRAIGHT = 0.5  # share of a printed structure's pixels on straight lines of at least LINE_LENGTH; a stroke is thicker
 SMALLEST = 0.1  # of the image's shorter side: a shorter mark is a speck, whatever else there is
 MIN_HEIGHT = 0.4  # of the tallest: a shorter group is a speck, a dot or a fragment, not a digit
@@ -66,7 +70,7 @@ def check_ink(gray: np.ndarray) -> None:
 def noise_of(gray: np.ndarray) -> float:
     """The standard deviation of a photo's pixel-to-pixel noise (a robust estimate, from its
     difference to its 3x3 median)."""
-    return 1.4826 * float(np.median(np.abs(gray - cv2.medianBlur(gray, 3))))
+    return 1.4826 * float(np.median(np.abs(gray - cv2.medianBlur(gray, 3))[::2, ::2]))  # every 4th pixel will do
 
 
 def dark_on_light(gray: np.ndarray) -> np.ndarray:
@@ -83,15 +87,20 @@ def ink_of(gray: np.ndarray) -> np.ndarray:
         border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
         paper = np.median(border)
     else:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(gray.shape) // 8 | 1,) * 2)
-        paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
+        half = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)  # the paper varies slowly
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(half.shape) // 8 | 1,) * 2)
+        paper = cv2.resize(
+            cv2.morphologyEx(half, cv2.MORPH_CLOSE, kernel), gray.shape[::-1], interpolation=cv2.INTER_LINEAR
+        )
     return np.clip(1 - gray / np.maximum(paper, 1e-3), 0, 1)
 
 
 def full_contrast(ink: np.ndarray) -> np.ndarray:
     """Ink stretched so strokes reach 1 and the paper's noise stays 0: pencil and ballpoint alike."""
-    noise = 1.4826 * np.median(np.abs(ink - np.median(ink)))  # the paper's, were it normal
-    floor = min(max(NOISE_SIGMAS * noise + np.median(ink), MIN_INK), 0.5)  # a bold digit may cover the median
+    sample = ink[::2, ::2]  # every 4th pixel will do for the paper's level and noise
+    paper = np.median(sample)
+    noise = 1.4826 * np.median(np.abs(sample - paper))  # the paper's, were it normal
+    floor = min(max(NOISE_SIGMAS * noise + paper, MIN_INK), 0.5)  # a bold digit may cover the median
     strokes = ink[ink > floor]
     if strokes.size == 0:
         return np.zeros_like(ink)
@@ -116,7 +125,8 @@ def printed_lines(strokes: np.ndarray) -> np.ndarray:
     """The pixels of printed lines in a stroke mask (uint8 0/1): thinner than strokes (what an opening
     as wide as LINE_WIDTH of the side, or THINNER of the thickest stroke, removes) and reaching at
     least LINE_LENGTH of the side, alone (a ruled line) or joined (a box, a grid)."""
-    thickest = 2 * np.percentile(cv2.distanceTransform(strokes, cv2.DIST_L2, 3), 99.5)
+    depth = cv2.distanceTransform(strokes, cv2.DIST_L2, 3)
+    thickest = 2 * np.percentile(depth[depth > 0], 99)
     width = round(max(LINE_WIDTH * min(strokes.shape), THINNER * thickest))
     thick = cv2.morphologyEx(strokes, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width + 2,) * 2))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(thick, connectivity=8)
@@ -136,6 +146,31 @@ def printed_lines(strokes: np.ndarray) -> np.ndarray:
     printed = (across | framing) & (on_lines >= STRAIGHT)
     printed[0] = False
     return printed[labels].astype(np.uint8)
+
+
+def box_edges(strokes: np.ndarray) -> np.ndarray:
+    """The sides of printed boxes in a stroke mask, however thick: a part at least BOX_SIDE of the
+    image's side both ways whose four edges are each inked along BOXED of their length (no digit
+    is), peeled BOX_BAND of the side at a time while one is found."""
+    band = max(3, round(BOX_BAND * min(strokes.shape)))
+    edges = np.zeros_like(strokes)
+    for _ in range(BOX_PEELS):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes & (1 - edges), connectivity=8)
+        found = False
+        for part in np.flatnonzero(stats[:, 2:4].min(axis=1) >= BOX_SIDE * min(strokes.shape))[1:]:
+            left, top, width, height = stats[part, :4]
+            place = np.s_[top : top + height, left : left + width]
+            inked = labels[place] == part
+            sides = (inked[:band].any(axis=0), inked[-band:].any(axis=0), inked[:, :band].any(axis=1),
+                     inked[:, -band:].any(axis=1))  # fmt: skip
+            if min(side.mean() for side in sides) >= BOXED:
+                frame = np.ones_like(inked)
+                frame[band:-band, band:-band] = False
+                edges[place] |= (inked & frame).astype(np.uint8)
+                found = True
+        if not found:
+            return edges
+    return edges
 
 
 def one_digit(part: list[int], group: list[int]) -> bool:
@@ -213,7 +248,7 @@ def read_digits(gray: np.ndarray) -> list[Digit]:
         groups = groups_of(strokes)
         groups = [np.logical_or.reduce(groups)] if groups else []
     else:
-        lines = printed_lines(strokes)
+        lines = printed_lines(strokes) | box_edges(strokes)
         strokes, ink = strokes & (1 - lines), np.where(lines > 0, 0, ink)
         groups = groups_of(strokes)
     if not groups:

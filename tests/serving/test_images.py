@@ -36,6 +36,18 @@ def test_printed_lines_leave_the_digit_alone_in_its_box(kind, small_mnist):
         assert np.allclose((left, top, width, height), drawn, atol=4), (digit.box, drawn)
 
 
+def test_a_box_as_thick_as_the_strokes_is_taken_out(small_mnist):
+    """A form box drawn with the pen's own width around a digit: its four sides go, the digit stays."""
+    rng = np.random.default_rng(3)
+    ink = handwriting(small_mnist.test.images[0, ..., 0], rng)  # a 7
+    rows, columns = np.flatnonzero(ink.max(axis=1) > 0.3), np.flatnonzero(ink.max(axis=0) > 0.3)
+    boxed = ink.copy()
+    cv2.rectangle(boxed, (int(columns[0]) - 8, int(rows[0]) - 8), (int(columns[-1]) + 8, int(rows[-1]) + 8), 1.0, 7)
+    (alone,), (in_box,) = read_digits(1 - ink), read_digits(1 - boxed)
+    assert np.allclose(in_box.box, alone.box, atol=3), (in_box.box, alone.box)
+    assert np.abs(in_box.pixels - alone.pixels).mean() < 0.05
+
+
 def test_more_marks_than_a_number_holds_and_touching_digits_are_refused():
     ink = np.zeros((100, 1400), np.float32)
     for place in range(13):
