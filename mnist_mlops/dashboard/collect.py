@@ -16,6 +16,7 @@ from mnist_mlops.errors import MnistMlopsError
 
 SEARCH_PARAMS = ("algo", "max_evals", "metric")
 CHAMPION_FIGURES = ("test_confusion_matrix.png", "test_misclassified.png", "training_curves.png")
+ROBUSTNESS_FIGURES = ("robustness_accuracy.png", "robustness_paper.png")  # the corruption and paper charts
 
 
 @dataclass
@@ -143,9 +144,10 @@ def champion() -> Champion | None:
             found.figures[name] = content
     if "robustness_run_id" in version.tags:
         found.robustness = registry.robustness_text(version)
-        chart = artifact_bytes(version.tags["robustness_run_id"], "robustness_accuracy.png")
-        if chart is not None:
-            found.figures["robustness_accuracy.png"] = chart
+        for name in ROBUSTNESS_FIGURES:
+            chart = artifact_bytes(version.tags["robustness_run_id"], name)
+            if chart is not None:
+                found.figures[name] = chart
     per_class = artifact_bytes(source, "test_per_class_metrics.csv")
     found.per_class = None if per_class is None else pd.read_csv(io.BytesIO(per_class))
     return found

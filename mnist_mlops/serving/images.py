@@ -29,20 +29,23 @@ EDGE = 0.2  # share of full contrast: a digit's box holds its pixels above it, s
 RESAMPLING = cv2.INTER_AREA  # averaging: no aliasing when a large digit is shrunk to 20x20
 MAX_SPECKS = 0.01  # share of lone ink pixels above which an image is salt-and-pepper noise, despeckled
 LINE_SIDE = 48  # pixels; a smaller image (MNIST's 28x28) holds one digit and no printed lines
+ACROSS = 0.9  # of the image's longer side: a lone line this long is printed (a ruled line, a margin)
 LINE_LENGTH = 0.4  # a printed line runs at least this share of the image's side
 LINE_WIDTH = 0.03  # of the side: a printed line is at most this thick...
 THINNER = 0.6  # ...or this share of the thickest stroke; a stroke is thicker
-BOX_SIDE = 0.25  # of the image's side: a box is at least this wide and tall
+BOX_SIDE = 0.1  # of the image's side: a box is at least this wide and tall
 BOX_BAND = 0.04  # of the side: how far in from a box's outline its printed sides can reach
 BOXED = 0.9  # share of each of its four edges a box's outline inks
 BOX_PEELS = 3  # a box's sides thicker than the band go in up to this many bands
-STRAIGHT = 0.5  # share of a printed structure's pixels on straight lines of at least LINE_LENGTH; a stroke is thicker
+STRAIGHT = 0.5  # share of a printed structure's pixels on straight lines of at least LINE_LENGTH
 SMALLEST = 0.1  # of the image's shorter side: a shorter mark is a speck, whatever else there is
 MIN_HEIGHT = 0.4  # of the tallest: a shorter group is a speck, a dot or a fragment, not a digit
+MAIN_PART = 0.3  # of its height: a group whose tallest part is shorter is debris (a dashed line's bits)
+MIN_AREA = 0.1  # of the largest group's ink: a group with less is specks (a colon, dust), not a digit
 MIN_WIDTH = 0.2  # of the thickest stroke: a group with thinner strokes is a line's fragment, not a digit
 MIN_GAP = 0.06  # of their height: parts closer than this are one digit (a broken stroke), not two
 MAX_DIGITS = 12  # more digits than a number sensibly holds is refused
-MAX_WIDTH = 1.8  # a digit wider than this times its height is digits that touch: refused
+MAX_WIDTH = 1.8  # a digit of a number wider than this times its height is digits that touch: refused
 NEIGHBOURS = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], np.float32)
 
 
@@ -88,7 +91,7 @@ def ink_of(gray: np.ndarray) -> np.ndarray:
         paper = np.median(border)
     else:
         half = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)  # the paper varies slowly
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(half.shape) // 8 | 1,) * 2)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(half.shape) // 7 | 1,) * 2)
         paper = cv2.resize(
             cv2.morphologyEx(half, cv2.MORPH_CLOSE, kernel), gray.shape[::-1], interpolation=cv2.INTER_LINEAR
         )
@@ -138,20 +141,27 @@ def printed_lines(strokes: np.ndarray) -> np.ndarray:
     straight = np.zeros_like(strokes)
     for x1, y1, x2, y2 in np.reshape([] if found is None else found, (-1, 4)):
         cv2.line(straight, (int(x1), int(y1)), (int(x2), int(y2)), 1, width + 1)
+    across_lines = np.zeros_like(strokes)  # a printed line broken into dashes (faint, photographed at an angle)
+    spans = round(ACROSS * min(strokes.shape))
+    found = cv2.HoughLinesP(thin, 1, np.pi / 360, threshold=spans // 3, minLineLength=spans, maxLineGap=2 * width)
+    for x1, y1, x2, y2 in np.reshape([] if found is None else found, (-1, 4)):
+        cv2.line(across_lines, (int(x1), int(y1)), (int(x2), int(y2)), 1, width + 1)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
     on_lines = np.bincount(labels[straight > 0], minlength=count) / stats[:, cv2.CC_STAT_AREA]
     sides = stats[:, 2:4]
-    across = sides.max(axis=1) >= LINE_LENGTH * max(strokes.shape)  # a ruled line, a table's border
-    framing = sides.min(axis=1) >= length  # a box, a grid: long both ways (a lone thin stroke is not)
+    across = sides.max(axis=1) >= ACROSS * max(strokes.shape)  # a ruled line, a table's border
+    # A grid: across the image both ways, beside strokes thicker than it (when nothing is thicker, a
+    # thin digit filling the image would be that; edge-to-edge lines still go). Boxes: box_edges.
+    framing = (sides.min(axis=1) >= ACROSS * min(strokes.shape)) & thick.any()
     printed = (across | framing) & (on_lines >= STRAIGHT)
     printed[0] = False
-    return printed[labels].astype(np.uint8)
+    return printed[labels].astype(np.uint8) | (thin & across_lines)
 
 
 def box_edges(strokes: np.ndarray) -> np.ndarray:
     """The sides of printed boxes in a stroke mask, however thick: a part at least BOX_SIDE of the
-    image's side both ways whose four edges are each inked along BOXED of their length (no digit
-    is), peeled BOX_BAND of the side at a time while one is found."""
+    image's side both ways, hollow, whose four edges are each inked along BOXED of their length (no
+    digit is), peeled BOX_BAND of the side at a time while one is found."""
     band = max(3, round(BOX_BAND * min(strokes.shape)))
     edges = np.zeros_like(strokes)
     for _ in range(BOX_PEELS):
@@ -163,7 +173,8 @@ def box_edges(strokes: np.ndarray) -> np.ndarray:
             inked = labels[place] == part
             sides = (inked[:band].any(axis=0), inked[-band:].any(axis=0), inked[:, :band].any(axis=1),
                      inked[:, -band:].any(axis=1))  # fmt: skip
-            if min(side.mean() for side in sides) >= BOXED:
+            hollow = inked[band:-band, band:-band].mean() < 0.5  # a thick upright 1 is inked all over
+            if min(side.mean() for side in sides) >= BOXED and hollow:
                 frame = np.ones_like(inked)
                 frame[band:-band, band:-band] = False
                 edges[place] |= (inked & frame).astype(np.uint8)
@@ -184,7 +195,8 @@ def one_digit(part: list[int], group: list[int]) -> bool:
 def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
     """The stroke mask's connected parts grouped into digits by columns (parts that share most of the
     narrower one's columns, or nearly touch, are one digit), left to right. A group far shorter than the
-    tallest or the image (a speck, a dot) or far thinner than the thickest (a line's fragment) is dropped."""
+    tallest or the image, far smaller than the largest (specks, dots), far thinner than the thickest
+    (a line's fragment) or made of bits (a dashed line's) is dropped."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
     if count == 1:
         return []
@@ -201,9 +213,18 @@ def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
         else:
             groups.append([part])
             spans.append(span)
+    whole = [
+        index
+        for index, (group, span) in enumerate(zip(groups, spans, strict=True))
+        if stats[group, cv2.CC_STAT_HEIGHT].max() >= MAIN_PART * (span[3] - span[2])
+    ]  # not debris
+    if not whole:
+        return []
+    groups, spans = [groups[index] for index in whole], [spans[index] for index in whole]
     masks = [np.isin(labels, group) for group in groups]
-    widths = [depth[mask].max() for mask in masks]
-    kept = [index for index, width in enumerate(widths) if width >= MIN_WIDTH * max(widths)]
+    widths, areas = [depth[mask].max() for mask in masks], [stats[group, cv2.CC_STAT_AREA].sum() for group in groups]
+    kept = [index for index, (width, area) in enumerate(zip(widths, areas, strict=True))
+            if width >= MIN_WIDTH * max(widths) and area >= MIN_AREA * max(areas)]  # fmt: skip
     least = max(MIN_HEIGHT * max(spans[index][3] - spans[index][2] for index in kept), SMALLEST * min(strokes.shape))
     return [masks[index] for index in kept if spans[index][3] - spans[index][2] >= least]
 
@@ -244,6 +265,8 @@ def read_digits(gray: np.ndarray) -> list[Digit]:
         gray = cv2.GaussianBlur(gray, (0, 0), SMOOTHING * max(gray.shape))
     ink = despeckle(full_contrast(ink_of(dark_on_light(gray))))
     strokes = (ink > STROKE).astype(np.uint8)
+    if not strokes.any():
+        raise InputError("no digit: only paper, lines or shadow")
     if min(strokes.shape) < LINE_SIDE:
         groups = groups_of(strokes)
         groups = [np.logical_or.reduce(groups)] if groups else []
@@ -259,7 +282,7 @@ def read_digits(gray: np.ndarray) -> list[Digit]:
     for group in groups:
         rows, columns = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
         height, width = rows[-1] + 1 - rows[0], columns[-1] + 1 - columns[0]
-        if width > MAX_WIDTH * height and min(strokes.shape) >= LINE_SIDE:  # a small image holds one digit
+        if width > MAX_WIDTH * height and len(groups) > 1:  # in a number; a lone wide mark is read as a digit
             raise InputError("digits touch: leave a gap between them")
         box = tuple(round(value / shrink) for value in (columns[0], rows[0], width, height))
         digits.append(Digit(mnist_digit(ink, group), box))

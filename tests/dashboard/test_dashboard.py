@@ -71,8 +71,9 @@ def test_dashboard_shows_every_section_with_real_numbers(store_with_every_kind, 
         assert family in browser.find_element("id", "leaderboard").text
     champion = browser.find_element("id", "champion")
     assert f"{tpe.metrics['test_accuracy']:.4f}" in champion.text
-    assert re.search(r"mean accuracy under corruption 0\.\d{4} \(severity 3\)", champion.text)
+    assert re.search(r"mean accuracy under corruption 0\.\d{4} \(severity 3\), on paper 0\.\d{4}", champion.text)
     assert champion.find_elements("css selector", "img[alt='robustness_accuracy.png']")
+    assert champion.find_elements("css selector", "img[alt='robustness_paper.png']")
     tuning = browser.find_element("id", "tuning")
     assert tuning.find_elements("css selector", "img[alt='tuning knn']")
     assert "search-knn-tpe" in tuning.text and "search-knn-random" in tuning.text

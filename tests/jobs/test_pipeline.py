@@ -28,6 +28,7 @@ def test_the_console_says_each_stage_and_no_warning(main_job):
                   "robustness of models:/mnist-digits@champion: robust_mean_accuracy"):  # fmt: skip
         assert stage in done.stderr
     assert "the champion under corruption: robust_mean_accuracy=" in done.stdout
+    assert "on photographed paper: robust_paper_mean_accuracy=" in done.stdout
 
 
 def test_every_stage_runs_under_the_project_run(main_job):
@@ -38,6 +39,7 @@ def test_every_stage_runs_under_the_project_run(main_job):
     assert sorted(under_project["tags.mlflow.runName"]) == ["baselines", "fast", "robustness", "search-knn-tpe"]
     robustness = under_project[under_project["tags.mlflow.runName"] == "robustness"].iloc[0]
     assert robustness["params.limit"] == "1000" and 0.3 < robustness["metrics.robust_mean_accuracy"] < 1
+    assert 0.3 < robustness["metrics.robust_paper_mean_accuracy"] < 1
     baselines = under_project[under_project["tags.mlflow.runName"] == "baselines"]["run_id"].item()
     names = sorted(runs[runs["tags.mlflow.parentRunId"] == baselines]["tags.mlflow.runName"])
     assert names == ["dummy", "knn", "logreg", "rf"]

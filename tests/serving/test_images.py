@@ -54,9 +54,10 @@ def test_more_marks_than_a_number_holds_and_touching_digits_are_refused():
         cv2.line(ink, (50 + place * 100, 20), (50 + place * 100, 80), 1.0, 8)
     with pytest.raises(InputError, match="13 marks side by side; a number holds at most 12 digits"):
         read_digits(1 - ink)
-    wide = np.zeros((100, 300), np.float32)
-    cv2.ellipse(wide, (100, 50), (45, 35), 0, 0, 360, 1.0, 8)
-    cv2.ellipse(wide, (185, 50), (45, 35), 0, 0, 360, 1.0, 8)
+    wide = np.zeros((100, 400), np.float32)  # a 1, then two 0s that touch
+    cv2.line(wide, (40, 20), (40, 80), 1.0, 8)
+    cv2.ellipse(wide, (150, 50), (35, 30), 0, 0, 360, 1.0, 8)
+    cv2.ellipse(wide, (218, 50), (35, 30), 0, 0, 360, 1.0, 8)
     with pytest.raises(InputError, match="digits touch"):
         read_digits(1 - wide)
 
