@@ -43,6 +43,8 @@ MIN_HEIGHT = 0.4  # of the tallest: a shorter group is a speck, a dot or a fragm
 MAIN_PART = 0.3  # of its height: a group whose tallest part is shorter is debris (a dashed line's bits)
 MIN_AREA = 0.1  # of the largest group's ink: a group with less is specks (a colon, dust), not a digit
 MIN_WIDTH = 0.2  # of the thickest stroke: a group with thinner strokes is a line's fragment, not a digit
+SHARP = 0.04  # of the paper's brightness per pixel: an ink's edge falls faster (pencil 0.05+, shadows 0.03-)
+ON_EDGE = 0.5  # of its height or width: a part lying along the border this far is the sheet's edge
 MIN_GAP = 0.06  # of their height: parts closer than this are one digit (a broken stroke), not two
 MAX_DIGITS = 12  # more digits than a number sensibly holds is refused
 MAX_WIDTH = 1.8  # a digit of a number wider than this times its height is digits that touch: refused
@@ -184,6 +186,17 @@ def box_edges(strokes: np.ndarray) -> np.ndarray:
     return edges
 
 
+def sheet_edges(labels: np.ndarray, stats: np.ndarray) -> set[int]:
+    """The parts lying along the image's border for most of their length: the sheet's edge, or the
+    table beyond it, in a photo taken at an angle (a digit touches the border at a few points at most)."""
+    edges = set()
+    for side, extent in ((labels[:, 0], cv2.CC_STAT_HEIGHT), (labels[:, -1], cv2.CC_STAT_HEIGHT),
+                         (labels[0], cv2.CC_STAT_WIDTH), (labels[-1], cv2.CC_STAT_WIDTH)):  # fmt: skip
+        along = np.bincount(side, minlength=len(stats))
+        edges |= set(np.flatnonzero(along >= ON_EDGE * stats[:, extent]).tolist()) - {0}
+    return edges
+
+
 def one_digit(part: list[int], group: list[int]) -> bool:
     """Whether a part (left, right, top, bottom) belongs to the group left of it: it shares most of
     the narrower one's columns, or the gap between them is far narrower than they are tall."""
@@ -203,7 +216,9 @@ def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
     depth = cv2.distanceTransform(strokes, cv2.DIST_L2, 3)  # half a stroke's width at its middle
     groups: list[list[int]] = []
     spans: list[list[int]] = []  # left, right, top, bottom of each group
-    for part in sorted(range(1, count), key=lambda part: stats[part, cv2.CC_STAT_LEFT]):
+    for part in sorted(
+        set(range(1, count)) - sheet_edges(labels, stats), key=lambda part: stats[part, cv2.CC_STAT_LEFT]
+    ):
         left, top, width, height = (int(value) for value in stats[part, :4])
         span = [left, left + width, top, top + height]
         if spans and one_digit(span, spans[-1]):
@@ -227,6 +242,20 @@ def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
             if width >= MIN_WIDTH * max(widths) and area >= MIN_AREA * max(areas)]  # fmt: skip
     least = max(MIN_HEIGHT * max(spans[index][3] - spans[index][2] for index in kept), SMALLEST * min(strokes.shape))
     return [masks[index] for index in kept if spans[index][3] - spans[index][2] >= least]
+
+
+def sharp_edged(gray: np.ndarray, groups: list[np.ndarray]) -> list[np.ndarray]:
+    """The groups whose outline is an ink's edge, not a shadow's: the brightness falls there by at
+    least SHARP of the paper's per pixel (at a 160-pixel scale), where a soft shadow fades slowly."""
+    steepness = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
+    steepness *= max(gray.shape) / 160 / 8 / max(float(np.median(gray)), 1e-3)  # Sobel's 3x3 weighs 8
+    kept = []
+    for group in groups:
+        mask = group.astype(np.uint8)
+        outline = (cv2.dilate(mask, np.ones((5, 5), np.uint8)) - cv2.erode(mask, np.ones((3, 3), np.uint8))) > 0
+        if np.percentile(steepness[outline], 90) >= SHARP:
+            kept.append(group)
+    return kept
 
 
 def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -263,7 +292,8 @@ def read_digits(gray: np.ndarray) -> list[Digit]:
         gray = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
     if min(gray.shape) >= LINE_SIDE and noise_of(gray) > NOISY:  # a grainy photo: smoothed first
         gray = cv2.GaussianBlur(gray, (0, 0), SMOOTHING * max(gray.shape))
-    ink = despeckle(full_contrast(ink_of(dark_on_light(gray))))
+    gray = dark_on_light(gray)
+    ink = despeckle(full_contrast(ink_of(gray)))
     strokes = (ink > STROKE).astype(np.uint8)
     if not strokes.any():
         raise InputError("no digit: only paper, lines or shadow")
@@ -273,7 +303,7 @@ def read_digits(gray: np.ndarray) -> list[Digit]:
     else:
         lines = printed_lines(strokes) | box_edges(strokes)
         strokes, ink = strokes & (1 - lines), np.where(lines > 0, 0, ink)
-        groups = groups_of(strokes)
+        groups = sharp_edged(gray, groups_of(strokes))
     if not groups:
         raise InputError("no digit: only paper, lines or shadow")
     if len(groups) > MAX_DIGITS:

@@ -139,6 +139,8 @@ def test_serves_every_format_like_the_in_process_model(sklearn_champion, model_s
         ({"inputs": {"image": [empty_sheet("squared")]}}, "image 0: no digit"),
         ({"inputs": {"image": [empty_sheet("ruled")]}}, "image 0: no digit"),
         ({"inputs": {"image": [empty_sheet("shadow")]}}, "image 0: no digit"),
+        ({"inputs": {"image": [empty_sheet("finger_shadow")]}}, "image 0: no digit"),
+        ({"inputs": {"image": [empty_sheet("perspective")]}}, "image 0: no digit"),
     ],
 )
 def test_bad_requests_get_400_and_the_server_keeps_serving(model_server, small_mnist, payload, message):
