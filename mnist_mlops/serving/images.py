@@ -126,6 +126,14 @@ def despeckle(ink: np.ndarray) -> np.ndarray:
     return smooth if smooth.max() > 0.5 else ink  # the noise was all there was: leave it to the verdict
 
 
+def drawn(segments: np.ndarray, shape: tuple[int, int], width: int) -> np.ndarray:
+    """Line segments (x1, y1, x2, y2) drawn width + 1 pixels wide on a uint8 mask of a shape."""
+    mask = np.zeros(shape, np.uint8)
+    for x1, y1, x2, y2 in segments:
+        cv2.line(mask, (int(x1), int(y1)), (int(x2), int(y2)), 1, width + 1)
+    return mask
+
+
 def printed_lines(strokes: np.ndarray) -> np.ndarray:
     """The pixels of printed lines in a stroke mask (uint8 0/1): thinner than strokes (what an opening
     as wide as LINE_WIDTH of the side, or THINNER of the thickest stroke, removes) and reaching at
@@ -138,16 +146,12 @@ def printed_lines(strokes: np.ndarray) -> np.ndarray:
     blobs = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < (2 * width) ** 2)  # a box's corner, where lines cross
     thick[np.isin(labels, blobs[blobs > 0])] = 0
     thin = strokes & (1 - cv2.dilate(thick, np.ones((3, 3), np.uint8)))
-    length = round(LINE_LENGTH * min(strokes.shape))
-    found = cv2.HoughLinesP(thin, 1, np.pi / 360, threshold=length // 2, minLineLength=length, maxLineGap=3)
-    straight = np.zeros_like(strokes)
-    for x1, y1, x2, y2 in np.reshape([] if found is None else found, (-1, 4)):
-        cv2.line(straight, (int(x1), int(y1)), (int(x2), int(y2)), 1, width + 1)
-    across_lines = np.zeros_like(strokes)  # a printed line broken into dashes (faint, photographed at an angle)
-    spans = round(ACROSS * min(strokes.shape))
-    found = cv2.HoughLinesP(thin, 1, np.pi / 360, threshold=spans // 3, minLineLength=spans, maxLineGap=2 * width)
-    for x1, y1, x2, y2 in np.reshape([] if found is None else found, (-1, 4)):
-        cv2.line(across_lines, (int(x1), int(y1)), (int(x2), int(y2)), 1, width + 1)
+    length, spans = round(LINE_LENGTH * min(strokes.shape)), round(ACROSS * min(strokes.shape))
+    found = cv2.HoughLinesP(thin, 1, np.pi / 360, threshold=length // 2, minLineLength=length, maxLineGap=2 * width)
+    segments = np.reshape([] if found is None else found, (-1, 4)).astype(int)
+    straight = drawn(segments, strokes.shape, width)
+    long = np.hypot(*(segments[:, 2:] - segments[:, :2]).T) >= spans  # edge to edge, even if broken into dashes
+    across_lines = drawn(segments[long], strokes.shape, width)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
     on_lines = np.bincount(labels[straight > 0], minlength=count) / stats[:, cv2.CC_STAT_AREA]
     sides = stats[:, 2:4]
@@ -216,9 +220,9 @@ def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
     depth = cv2.distanceTransform(strokes, cv2.DIST_L2, 3)  # half a stroke's width at its middle
     groups: list[list[int]] = []
     spans: list[list[int]] = []  # left, right, top, bottom of each group
-    for part in sorted(
-        set(range(1, count)) - sheet_edges(labels, stats), key=lambda part: stats[part, cv2.CC_STAT_LEFT]
-    ):
+    photo = min(strokes.shape) >= LINE_SIDE  # a small image (MNIST's) may hold a digit shifted onto its border
+    parts = set(range(1, count)) - (sheet_edges(labels, stats) if photo else set())
+    for part in sorted(parts, key=lambda part: stats[part, cv2.CC_STAT_LEFT]):
         left, top, width, height = (int(value) for value in stats[part, :4])
         span = [left, left + width, top, top + height]
         if spans and one_digit(span, spans[-1]):
