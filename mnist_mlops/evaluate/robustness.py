@@ -18,6 +18,22 @@ DigitsOf = Callable[[np.ndarray], np.ndarray]  # (n, 28, 28) pixels in [0, 1] ->
 PhotosOf = Callable[[list[bytes]], np.ndarray]  # n encoded images -> n digits, REFUSED where not one
 
 
+def scores(digits: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """The share of digits answered right, and of images refused."""
+    return {"accuracy": float(np.mean(digits == labels)), "refused": float(np.mean(digits == REFUSED))}
+
+
+def accuracy_report(rows: dict, index: str, reference: str, prefix: str, csv: str) -> tuple[Report, float]:
+    """A report of {prefix}_{row}_accuracy per row, {prefix}_mean_accuracy over the rows but the
+    reference (clean images, plain paper), and the table; with that mean."""
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis(index)
+    mean = float(table.drop(index=reference)["accuracy"].mean())
+    report = Report(tables={csv: table})
+    report.metrics = {f"{prefix}_{name}_accuracy": row.accuracy for name, row in table.iterrows()}
+    report.metrics[f"{prefix}_mean_accuracy"] = mean
+    return report, mean
+
+
 def robustness_report(digits_of: DigitsOf, images: np.ndarray, labels: np.ndarray, severity: int, seed: int) -> Report:
     """Score a model on clean and corrupted copies of the images: robust_{corruption}_accuracy,
     robust_mean_accuracy over the corruptions, robust_clean_accuracy, a table, examples and a chart."""
@@ -25,14 +41,11 @@ def robustness_report(digits_of: DigitsOf, images: np.ndarray, labels: np.ndarra
     for name in ("clean", *CORRUPTIONS):
         batch = images if name == "clean" else corrupt(name, images, severity, seed)
         digits = digits_of(batch)
-        rows[name] = {"accuracy": float(np.mean(digits == labels)), "refused": float(np.mean(digits == REFUSED))}
+        rows[name] = scores(digits, labels)
         shown.append(batch[:EXAMPLES])
         answers.append(digits[:EXAMPLES])
-    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("corruption")
-    mean = float(table.drop(index="clean")["accuracy"].mean())
-    report = Report(tables={"robustness.csv": table})
-    report.metrics = {f"robust_{name}_accuracy": row.accuracy for name, row in table.iterrows()}
-    report.metrics["robust_mean_accuracy"] = mean
+    report, mean = accuracy_report(rows, "corruption", "clean", "robust", "robustness.csv")
+    table = report.tables["robustness.csv"]
     title = f"severity {severity}: mean accuracy {mean:.4f} over {len(CORRUPTIONS)} corruptions"
     report.figures["robustness_accuracy.png"] = robustness_figure(table, title)
     captions = [f"{name}\n{'none' if digit == REFUSED else digit}" for name, said in zip(rows, answers, strict=True)
@@ -50,12 +63,9 @@ def paper_report(digits_of: PhotosOf, images: np.ndarray, labels: np.ndarray, se
     rows = {}
     for kind in PAPERS:
         digits = digits_of(on_kind(kind, images, seed))
-        rows[kind] = {"accuracy": float(np.mean(digits == labels)), "refused": float(np.mean(digits == REFUSED))}
-    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("paper")
-    mean = float(table.drop(index="plain")["accuracy"].mean())
-    report = Report(tables={"robustness_paper.csv": table})
-    report.metrics = {f"robust_paper_{kind}_accuracy": row.accuracy for kind, row in table.iterrows()}
-    report.metrics["robust_paper_mean_accuracy"] = mean
+        rows[kind] = scores(digits, labels)
+    report, mean = accuracy_report(rows, "paper", "plain", "robust_paper", "robustness_paper.csv")
+    table = report.tables["robustness_paper.csv"]
     title = f"{len(labels)} test digits photographed on paper: mean accuracy {mean:.4f} off plain paper"
     report.figures["robustness_paper.png"] = robustness_figure(table, title, reference="plain")
     return report
