@@ -71,10 +71,14 @@ def noise_of(gray: np.ndarray) -> float:
     return 1.4826 * float(np.median(np.abs(gray - cv2.medianBlur(gray, 3))[::2, ::2]))  # every 4th pixel will do
 
 
+def border_level(gray: np.ndarray) -> float:
+    """The median brightness of the image's outermost pixels: the paper's, around a digit."""
+    return float(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
+
+
 def dark_on_light(gray: np.ndarray) -> np.ndarray:
     """The image as ink darker than paper: a light digit on a dark ground (MNIST's own form) inverted."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    return 1.0 - gray if np.median(border) < 0.5 else gray
+    return 1.0 - gray if border_level(gray) < 0.5 else gray
 
 
 def ink_of(gray: np.ndarray) -> np.ndarray:
@@ -82,8 +86,7 @@ def ink_of(gray: np.ndarray) -> np.ndarray:
     closing of the image (which fills in strokes narrower than the kernel), divided out; a small
     image (MNIST's size, too small for uneven light) has one paper level, its border's median."""
     if min(gray.shape) < LINE_SIDE:
-        border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-        paper = np.median(border)
+        paper = border_level(gray)
     else:
         half = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)  # the paper varies slowly
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(half.shape) // 7 | 1,) * 2)
