@@ -37,7 +37,6 @@ from mnist_mlops.evaluate.paper import PAPERS, encode, number_ink, on_kind, on_p
 from mnist_mlops.evaluate.robustness import REFUSED, robustness_report
 from mnist_mlops.server import wait_until_answering
 from mnist_mlops.serving.images import read_digits
-from mnist_mlops.serving.inputs import encode_image
 from mnist_mlops.serving.model import SIGNATURE
 
 SEED = 2026  # the report's renderings; the image path's constants were chosen on training digits, seed 7
@@ -96,7 +95,7 @@ def digits_via(url: str, photos: list[bytes]) -> np.ndarray:
 
 def png_bytes(images: np.ndarray) -> list[bytes]:
     """(n, 28, 28) images in [0, 1] as PNG bytes, as the robustness job sends them."""
-    return [base64.b64decode(encode_image(np.round(image * 255) / 255)) for image in images]
+    return [encode(np.round(image * 255).astype(np.uint8)) for image in images]
 
 
 def numbers(test, rng: np.random.Generator) -> tuple[list[bytes], list[str]]:

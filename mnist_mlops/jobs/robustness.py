@@ -27,9 +27,7 @@ class RobustnessResult:
     """What a robustness run measured."""
 
     run_id: str
-    metrics: dict[
-        str, float
-    ]  # robust_{corruption}_accuracy, robust_mean_accuracy, robust_paper_..., robustness_seconds
+    metrics: dict[str, float]  # robust_{corruption}_accuracy, robust_paper_{kind}_accuracy, the means, seconds
     tables: dict[str, pd.DataFrame]  # accuracy and share refused per corruption (clean first), per paper
 
 
@@ -54,7 +52,8 @@ def answered_digits(model, requests: pd.DataFrame) -> np.ndarray:
     it answers none (refused) or several."""
     digits = [model.predict(requests.iloc[start : start + MAX_ROWS], params={"answer_refused": True})["digit"]
               for start in range(0, len(requests), MAX_ROWS)]  # fmt: skip
-    return np.where(np.concatenate(digits) == NOT_ONE, REFUSED, np.concatenate(digits))
+    digits = np.concatenate(digits)
+    return np.where(digits == NOT_ONE, REFUSED, digits)
 
 
 def source_tags(source: registry.Source) -> dict[str, str]:
