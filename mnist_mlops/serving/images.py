@@ -2,9 +2,9 @@
 in a 28x28 frame, centred by mass), left to right.
 
 The paper is separated from the ink first: its brightness (shadow, gradient, grey or coloured
-paper) is estimated by a grey closing that fills in anything as narrow as a stroke, and divided out;
-faint ink is stretched to full contrast above the paper's noise; printed lines and boxes are taken
-out (lines.py). What remains is grouped into digits by columns; specks, fragments, the sheet's edge
+paper) is estimated by a grey closing that fills in anything as narrow as a stroke, or a bold blot
+of ink by its sharp outline, and divided out; faint ink is stretched to full contrast above the
+paper's noise; printed lines and boxes are taken out (lines.py). What remains is grouped into digits by columns; specks, fragments, the sheet's edge
 and soft-edged shadows are dropped.
 
 OpenCV does the image work (closing, distance transform, Hough transform, connected components):
@@ -30,6 +30,9 @@ STROKE = 0.3  # share of full contrast above which a pixel belongs to a stroke
 EDGE = 0.2  # share of full contrast: a digit's box holds its pixels above it, soft edges included
 RESAMPLING = cv2.INTER_AREA  # averaging: no aliasing when a large digit is shrunk to 20x20
 MAX_SPECKS = 0.01  # share of lone ink pixels above which an image is salt-and-pepper noise, despeckled
+PAPER_DISC = 1 / 7  # of a photo's longer side: a closing this wide fills in strokes, not shadows
+BLOT_DISC = 1 / 3  # of a photo's longer side: a closing this wide fills in a digit's boldest blot too...
+BLOT = 0.1  # ...where it is this much darker than the wide closing and its outline mostly sharp
 LINE_SIDE = 48  # pixels; a smaller image (MNIST's 28x28) holds one digit and no printed lines
 SMALLEST = 0.1  # of the image's shorter side: a shorter mark is a speck, whatever else there is
 MIN_HEIGHT = 0.4  # of the tallest: a shorter group is a speck, a dot or a fragment, not a digit
@@ -89,11 +92,36 @@ def ink_of(gray: np.ndarray) -> np.ndarray:
         paper = border_level(gray)
     else:
         half = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)  # the paper varies slowly
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(half.shape) // 7 | 1,) * 2)
-        paper = cv2.resize(
-            cv2.morphologyEx(half, cv2.MORPH_CLOSE, kernel), gray.shape[::-1], interpolation=cv2.INTER_LINEAR
-        )
+        paper = cv2.resize(paper_of(half), gray.shape[::-1], interpolation=cv2.INTER_LINEAR)
     return np.clip(1 - gray / np.maximum(paper, 1e-3), 0, 1)
+
+
+def closing(gray: np.ndarray, share: float) -> np.ndarray:
+    """The grey closing of an image by a disc this share of its longer side wide."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (round(max(gray.shape) * share) | 1,) * 2)
+    return cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
+
+
+def steepness_of(gray: np.ndarray) -> np.ndarray:
+    """How fast the brightness falls at each pixel, as a share of the paper's per pixel at a 160-pixel scale."""
+    steepness = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
+    return steepness * (max(gray.shape) / 160 / 8 / max(float(np.median(gray)), 1e-3))  # Sobel's 3x3 weighs 8
+
+
+def paper_of(gray: np.ndarray) -> np.ndarray:
+    """The paper's brightness under a photo: its closing by a disc wider than a stroke. A bold blot of
+    ink wider still would be kept as paper; a disc as wide as a digit's part fills it in where the
+    outline of what it fills is mostly an ink's sharp edge (a shadow's fades softly)."""
+    paper, wide = closing(gray, PAPER_DISC), closing(gray, BLOT_DISC)
+    darker = ((wide - paper) > BLOT * wide).astype(np.uint8)
+    count, labels = cv2.connectedComponents(darker)
+    around = cv2.dilate(labels.astype(np.uint16), np.ones((3, 3), np.uint8)).ravel()  # each with its rim
+    outline = (around > 0) & (cv2.erode(darker, np.ones((3, 3), np.uint8)).ravel() == 0)
+    sharp = (steepness_of(gray) >= SHARP).ravel()
+    edges = np.bincount(around[outline], minlength=count)
+    sharp_edges = np.bincount(around[outline], weights=sharp[outline], minlength=count)
+    blots = (sharp_edges > 0.5 * np.maximum(edges, 1)) & (np.arange(count) > 0)
+    return np.where(blots[around.reshape(gray.shape)], wide, paper)
 
 
 def full_contrast(ink: np.ndarray) -> np.ndarray:
@@ -183,8 +211,7 @@ def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
 def sharp_edged(gray: np.ndarray, groups: list[np.ndarray]) -> list[np.ndarray]:
     """The groups whose outline is an ink's edge, not a shadow's: the brightness falls there by at
     least SHARP of the paper's per pixel (at a 160-pixel scale), where a soft shadow fades slowly."""
-    steepness = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
-    steepness *= max(gray.shape) / 160 / 8 / max(float(np.median(gray)), 1e-3)  # Sobel's 3x3 weighs 8
+    steepness = steepness_of(gray)
     kept = []
     for group in groups:
         mask = group.astype(np.uint8)

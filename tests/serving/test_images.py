@@ -36,6 +36,20 @@ def test_printed_lines_leave_the_digit_alone_in_its_box(kind, small_mnist):
         assert np.allclose((left, top, width, height), drawn, atol=4), (digit.box, drawn)
 
 
+def test_a_bold_blot_of_ink_stays_ink_and_a_finger_shadow_stays_paper():
+    """A 6 whose loop is filled solid, wider than the paper's closing: read solid, not as its rim;
+    a finger's soft shadow as wide, beside it, is not ink."""
+    ink = np.zeros((160, 160), np.float32)
+    cv2.ellipse(ink, (80, 50), (12, 34), 20, 0, 360, 1.0, 8)  # the 6's stem
+    cv2.circle(ink, (78, 100), 24, 1.0, -1)  # its loop, filled
+    (digit,) = read_digits(1 - 0.9 * ink)
+    loop = digit.pixels[16:21, 12:17]  # the middle of the loop in MNIST form
+    assert loop.min() > 0.8, loop.min()
+    shade = cv2.GaussianBlur(cv2.line(np.zeros_like(ink), (0, 159), (40, 60), 1.0, 32), (0, 0), 8)
+    (shaded,) = read_digits((1 - 0.9 * ink) * (1 - 0.5 * shade))
+    assert np.abs(shaded.pixels - digit.pixels).mean() < 0.05
+
+
 def test_a_box_as_thick_as_the_strokes_is_taken_out(small_mnist):
     """A form box drawn with the pen's own width around a digit: its four sides go, the digit stays."""
     rng = np.random.default_rng(3)
