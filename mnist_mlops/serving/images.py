@@ -28,6 +28,8 @@ MIN_INK = 0.05  # the least ink contrast taken for ink on clean paper
 FAINTEST = 0.12  # the faintest strokes read: a pencil line this much darker than its paper
 STROKE = 0.3  # share of full contrast above which a pixel belongs to a stroke
 EDGE = 0.2  # share of full contrast: a digit's box holds its pixels above it, soft edges included
+THINNEST = 1.6  # pixels in 28x28: MNIST's thinnest strokes (5th percentile; 2.3 is its median)...
+TYPICAL = 2.3  # ...to which thinner strokes are widened
 RESAMPLING = cv2.INTER_AREA  # averaging: no aliasing when a large digit is shrunk to 20x20
 MAX_SPECKS = 0.01  # share of lone ink pixels above which an image is salt-and-pepper noise, despeckled
 PAPER_DISC = 1 / 7  # of a photo's longer side: a closing this wide fills in strokes, not shadows
@@ -221,16 +223,30 @@ def sharp_edged(gray: np.ndarray, groups: list[np.ndarray]) -> list[np.ndarray]:
     return kept
 
 
+def stroke_width(group: np.ndarray) -> float:
+    """A group's typical stroke width in pixels: twice its area over its outline's length (a strip's
+    width, whatever its length; a ring's, outline counted inside and out)."""
+    outlines, _ = cv2.findContours(group.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    return 2 * float(group.sum()) / max(sum(cv2.arcLength(outline, True) for outline in outlines), 1.0)
+
+
 def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
     """One group's ink (its strokes and their soft edges) cropped to it, scaled into a 20x20 box and
-    centred by mass in 28x28, in 256 levels, as MNIST's digits were."""
+    centred by mass in 28x28, in 256 levels, as MNIST's digits were. Strokes that would come out
+    thinner than MNIST's thinnest (a fine pen, a large digit) are first widened to its usual width."""
     near = cv2.dilate(group.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    digit = np.where(near, ink, 0)
+    digit = np.where(near, ink, 0).astype(np.float32)
+    rows, columns = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
+    scale = 20 / max(rows[-1] + 1 - rows[0], columns[-1] + 1 - columns[0])
+    width = stroke_width(group)
+    if min(ink.shape) >= LINE_SIDE and width * scale < THINNEST:  # an MNIST-sized image is in MNIST's form
+        wider = round(TYPICAL / scale - width) | 1
+        digit = cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (wider, wider)))
     rows, columns = np.flatnonzero((digit > EDGE).any(axis=1)), np.flatnonzero((digit > EDGE).any(axis=0))
     digit = digit[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
     scale = 20 / max(digit.shape)
     size = (max(1, round(digit.shape[1] * scale)), max(1, round(digit.shape[0] * scale)))
-    frame = centre_by_mass(np.clip(cv2.resize(digit.astype(np.float32), size, interpolation=RESAMPLING), 0, 1))
+    frame = centre_by_mass(np.clip(cv2.resize(digit, size, interpolation=RESAMPLING), 0, 1))
     return np.round(frame * 255) / 255  # 8-bit, as MNIST's: a PNG of it holds exactly what the model saw
 
 

@@ -50,6 +50,20 @@ def test_a_bold_blot_of_ink_stays_ink_and_a_finger_shadow_stays_paper():
     assert np.abs(shaded.pixels - digit.pixels).mean() < 0.05
 
 
+def test_a_fine_pen_on_a_large_digit_is_seen_as_a_pen_of_mnist_width():
+    """A 7 250 pixels tall drawn 2 pixels wide would shrink to a faint hairline in 28x28 (read as a 1);
+    it is seen as the same 7 drawn 9 pixels wide."""
+
+    def seven(width: int) -> np.ndarray:
+        page = np.ones((320, 320), np.float32)
+        cv2.polylines(page, [np.array([[90, 40], [230, 40], [140, 290]])], False, 0.1, width)
+        (digit,) = read_digits(page)
+        return digit.pixels
+
+    fine, bold = seven(2), seven(9)
+    assert fine.max() == 1.0 and np.abs(fine - bold).mean() < 0.02
+
+
 def test_a_box_as_thick_as_the_strokes_is_taken_out(small_mnist):
     """A form box drawn with the pen's own width around a digit: its four sides go, the digit stays."""
     rng = np.random.default_rng(3)
