@@ -4,8 +4,8 @@ in a 28x28 frame, centred by mass), left to right.
 The paper is separated from the ink first: its brightness (shadow, gradient, grey or coloured
 paper) is estimated by a grey closing that fills in anything as narrow as a stroke, or a bold blot
 of ink by its sharp outline, and divided out; faint ink is stretched to full contrast above the
-paper's noise; printed lines and boxes are taken out (lines.py). What remains is grouped into digits by columns; specks, fragments, the sheet's edge
-and soft-edged shadows are dropped.
+paper's noise; printed lines and boxes are taken out (lines.py). What remains is grouped into digits
+by columns; specks, fragments, the sheet's edge and soft-edged shadows are dropped.
 
 OpenCV does the image work (closing, distance transform, Hough transform, connected components):
 the standard tools for this, about 2 ms for a 160x160 photo.
