@@ -28,8 +28,8 @@ MIN_INK = 0.05  # the least ink contrast taken for ink on clean paper
 FAINTEST = 0.12  # the faintest strokes read: a pencil line this much darker than its paper
 STROKE = 0.3  # share of full contrast above which a pixel belongs to a stroke
 EDGE = 0.2  # share of full contrast: a digit's box holds its pixels above it, soft edges included
-THINNEST = 1.6  # pixels in 28x28: MNIST's thinnest strokes (5th percentile; 2.3 is its median)...
-TYPICAL = 2.3  # ...to which thinner strokes are widened
+THINNEST = 1.0  # pixels in 28x28: strokes thinner than any MNIST digit's (1.4 is its 1st percentile)...
+TYPICAL = 2.3  # ...are widened to MNIST's median
 RESAMPLING = cv2.INTER_AREA  # averaging: no aliasing when a large digit is shrunk to 20x20
 MAX_SPECKS = 0.01  # share of lone ink pixels above which an image is salt-and-pepper noise, despeckled
 PAPER_DISC = 1 / 7  # of a photo's longer side: a closing this wide fills in strokes, not shadows
@@ -40,6 +40,7 @@ SMALLEST = 0.1  # of the image's shorter side: a shorter mark is a speck, whatev
 MIN_HEIGHT = 0.4  # of the tallest: a shorter group is a speck, a dot or a fragment, not a digit
 MAIN_PART = 0.3  # of its height: a group whose tallest part is shorter is debris (a dashed line's bits)
 MIN_AREA = 0.1  # of the largest group's ink: a group with less is specks (a colon, dust), not a digit
+THIN_PART = 0.3  # of a group's thickest stroke: a part of it thinner still is a line's remnant, not a stroke
 MIN_WIDTH = 0.2  # of the thickest stroke: a group with thinner strokes is a line's fragment, not a digit
 SHARP = 0.04  # of the paper's brightness per pixel: an ink's edge falls faster (pencil 0.05+, shadows 0.03-)
 ON_EDGE = 0.5  # of its height or width: a part lying along the border this far is the sheet's edge
@@ -175,7 +176,8 @@ def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
     """The stroke mask's connected parts grouped into digits by columns (parts that share most of the
     narrower one's columns, or nearly touch, are one digit), left to right. A group far shorter than the
     tallest or the image, far smaller than the largest (specks, dots), far thinner than the thickest
-    (a line's fragment) or made of bits (a dashed line's) is dropped."""
+    (a line's fragment) or made of bits (a dashed line's) is dropped, and so is a group's part far
+    thinner than its thickest stroke (a grid line's remnant beside a digit)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
     if count == 1:
         return []
@@ -202,6 +204,9 @@ def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
     if not whole:
         return []
     groups, spans = [groups[index] for index in whole], [spans[index] for index in whole]
+    thickest = np.zeros(count, np.float32)
+    np.maximum.at(thickest, labels.ravel(), depth.ravel())
+    groups = [[part for part in group if thickest[part] >= THIN_PART * thickest[group].max()] for group in groups]
     masks = [np.isin(labels, group) for group in groups]
     widths, areas = [depth[mask].max() for mask in masks], [stats[group, cv2.CC_STAT_AREA].sum() for group in groups]
     kept = [index for index, (width, area) in enumerate(zip(widths, areas, strict=True))
@@ -233,7 +238,7 @@ def stroke_width(group: np.ndarray) -> float:
 def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
     """One group's ink (its strokes and their soft edges) cropped to it, scaled into a 20x20 box and
     centred by mass in 28x28, in 256 levels, as MNIST's digits were. Strokes that would come out
-    thinner than MNIST's thinnest (a fine pen, a large digit) are first widened to its usual width."""
+    thinner than any of MNIST's (a fine pen, a large digit) are first widened to its usual width."""
     near = cv2.dilate(group.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     digit = np.where(near, ink, 0).astype(np.float32)
     rows, columns = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
