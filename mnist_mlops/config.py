@@ -274,8 +274,9 @@ class RobustnessConfig(RunConfig):
     suite: str = option(
         "all",
         "corruptions: the 13 corruptions of 28x28 images; paper: test digits photographed on 10 kinds of "
-        "paper (form boxes, squared and ruled paper, shadows, pencil, ...) and sent as images; all: both.",
-        choices=("all", "corruptions", "paper"),
+        "paper (form boxes, squared and ruled paper, shadows, pencil, ...) and sent as images; all: both; "
+        "feedback: the images people corrected on the playground page (feedback_accuracy).",
+        choices=("all", "corruptions", "paper", "feedback"),
     )
     paper_images: int = option(500, "Test digits drawn onto each kind of paper (at most --limit).", low=1)
 

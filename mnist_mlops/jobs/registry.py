@@ -5,6 +5,7 @@ import pandas as pd
 from mnist_mlops import registry, tracking
 from mnist_mlops.data import load_mnist
 from mnist_mlops.evaluate.compare import PairedComparison, compare_predictions
+from mnist_mlops.jobs.feedback import score_version
 
 
 def version_table() -> pd.DataFrame:
@@ -28,7 +29,11 @@ def robustness_of(reference: str) -> str:
 
 
 def promote_version(candidate: str, force: bool = False, data_dir: str | None = None) -> registry.Promotion:
-    """Let the promotion rule decide whether candidate becomes champion (or force it)."""
+    """Let the promotion rule decide whether candidate becomes champion (or force it); with feedback, both
+    versions are tagged with their feedback_accuracy."""
     tracking.use_tracking_uri()
     registry.resolve(candidate)
-    return registry.promote(candidate, load_mnist(data_dir).test, force)
+    promotion = registry.promote(candidate, load_mnist(data_dir).test, force)
+    for version in {promotion.version, registry.champion_version()}:  # their feedback_accuracy, with feedback
+        score_version(version)
+    return promotion

@@ -13,13 +13,17 @@ import pandas as pd
 from mnist_mlops import registry, tracking
 from mnist_mlops.config import RobustnessConfig
 from mnist_mlops.data import load_mnist
+from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.evaluate.report import Report
 from mnist_mlops.evaluate.robustness import REFUSED, paper_report, robustness_report
+from mnist_mlops.jobs.feedback import feedback_accuracy
 from mnist_mlops.serving.inputs import IMAGE_COLUMN, MAX_ROWS, encode_image
 from mnist_mlops.serving.model import NOT_ONE, load_served
+from mnist_mlops.tracking.feedback import corrections
 
 log = logging.getLogger(__name__)
 MEANS = ("robust_mean_accuracy", "robust_paper_mean_accuracy")  # what the source run and version record
+FEEDBACK = ("feedback_accuracy", "feedback_images")  # --suite feedback: also recorded on the version
 
 
 @dataclass
@@ -56,6 +60,14 @@ def answered_digits(model, requests: pd.DataFrame) -> np.ndarray:
     return np.where(digits == NOT_ONE, REFUSED, digits)
 
 
+def feedback_report(model) -> Report:
+    """A served model's accuracy on the feedback set (the images people corrected on the playground)."""
+    feedback = corrections()
+    if not feedback:
+        raise MnistMlopsError("no feedback yet: correct a wrong answer on the page of `mnist-mlops playground`")
+    return Report({"feedback_accuracy": feedback_accuracy(model, feedback), "feedback_images": len(feedback)})
+
+
 def source_tags(source: registry.Source) -> dict[str, str]:
     """The tags that link a robustness run to the model's source run and registered version."""
     links = {"source_run_id": source.run_id, "registered_version": source.version}
@@ -84,13 +96,17 @@ def run_robustness(config: RobustnessConfig) -> RobustnessResult:
             report = Report(
                 report.metrics | paper.metrics, report.tables | paper.tables, report.figures | paper.figures
             )
+        if config.suite == "feedback":
+            report = feedback_report(model)
         report.metrics["robustness_seconds"] = time.perf_counter() - start
         tracking.log_report(report)
         means = {name: report.metrics[name] for name in MEANS if name in report.metrics}
-        said = ", ".join(f"{name} {value:.4f}" for name, value in means.items())
-        log.info(f"robustness of {config.model_uri}: {said} over {len(labels)} test images")
-        if len(labels) == len(test) and source.run_id:
+        said = ", ".join(f"{name} {report.metrics[name]:.4f}" for name in (*MEANS, *FEEDBACK) if name in report.metrics)
+        log.info(f"robustness of {config.model_uri}: {said}")
+        if means and len(labels) == len(test) and source.run_id:
             tracking.annotate(source.run_id, means, {"robustness_run_id": run_id})
-        if len(labels) == len(test) and source.version:
+        if means and len(labels) == len(test) and source.version:
             registry.record_robustness(source.version, means, config.severity, run_id)
+        if config.suite == "feedback" and source.version:
+            registry.tag_version(source.version, {name: f"{report.metrics[name]:g}" for name in FEEDBACK})
     return RobustnessResult(run_id, report.metrics, report.tables)
