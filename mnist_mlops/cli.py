@@ -17,6 +17,7 @@ from mnist_mlops.config import (
 )
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.options import config_options, field_option
+from mnist_mlops.playground.config import PlaygroundConfig
 from mnist_mlops.stop import exit_if_stopped, exit_on_stop_signals
 
 
@@ -136,12 +137,15 @@ def robustness(**options) -> None:
     """Measure a served model's test accuracy under 13 corruptions (noise, blur, rotation, thicker
     pens, inversion...) and on photographed paper (form boxes, grids, shadows, pencil...), as one run;
     the means are recorded on its source run and registered version."""
-    from mnist_mlops.jobs.robustness import MEANS, run_robustness
+    from mnist_mlops.jobs.robustness import FEEDBACK, MEANS, run_robustness
 
     result = run_robustness(RobustnessConfig(**options))
     for table in result.tables.values():
         click.echo(table_text(table.reset_index()))
-    means = " ".join(f"{name}={result.metrics[name]:.4f}" for name in MEANS if name in result.metrics)
+    measured = (*MEANS, FEEDBACK[0])
+    means = " ".join(f"{name}={result.metrics[name]:.4f}" for name in measured if name in result.metrics)
+    if FEEDBACK[1] in result.metrics:
+        means += f" on {result.metrics[FEEDBACK[1]]:.0f} corrected images"
     click.echo(f"{means} in {result.metrics['robustness_seconds']:.0f} s")
 
 
@@ -179,6 +183,7 @@ def registry_list() -> None:
 @data_dir_option
 def registry_compare(a: str, b: str, data_dir: str | None) -> None:
     """Compare versions A and B (numbers or aliases) on the 10,000 test images."""
+    from mnist_mlops.jobs.feedback import feedback_text, score_version
     from mnist_mlops.jobs.registry import compare_versions, robustness_of
 
     result = compare_versions(a, b, data_dir)
@@ -190,6 +195,8 @@ def registry_compare(a: str, b: str, data_dir: str | None) -> None:
     )
     for reference in (a, b):
         click.echo(f"{reference}: robust_mean_accuracy {robustness_of(reference)}")
+    for reference in (a, b):
+        click.echo(f"{reference}: feedback_accuracy {feedback_text(score_version(reference))}")
 
 
 @registry.command("promote")
@@ -222,6 +229,16 @@ def predict(images: tuple[str, ...], model_uri: str, as_json: bool, show: str | 
         for row in results.itertuples():
             sure = min(max(digit["probabilities"]) for digit in row.digits)
             click.echo(f"{row.file}: {row.number} ({sure:.3f})")
+
+
+@cli.command()
+@config_options(PlaygroundConfig)
+def playground(**options) -> None:
+    """Serve a page where you draw or photograph a digit and two models (@champion and @challenger,
+    or any two) answer side by side; wrong answers can be saved to the feedback set."""
+    from mnist_mlops.playground.serve import serve_playground
+
+    serve_playground(PlaygroundConfig(**options), click.echo)
 
 
 @cli.command()

@@ -96,6 +96,23 @@ def robustness_text(version) -> str:
     return ", ".join(said)
 
 
+def version_text(reference: str) -> str:
+    """A version in one line for people: number, aliases, family, val and test accuracy, its
+    robustness and feedback figures where measured."""
+    version = resolve(reference)
+    tags, named = version.tags, aliases().get(str(version.version), [])
+    said = [f"{MODEL_NAME} version {version.version}" + "".join(f" @{alias}" for alias in sorted(named))]
+    said.append(tags.get("model_family", ""))
+    for split in ("val", "test"):
+        if f"{split}_accuracy" in tags:
+            said.append(f"{split} {float(tags[f'{split}_accuracy']):.2%}")
+    if "robust_mean_accuracy" in tags or "robust_paper_mean_accuracy" in tags:
+        said.append(f"robustness {robustness_text(version)}")
+    if "feedback_accuracy" in tags:
+        said.append(f"feedback {float(tags['feedback_accuracy']):.2%} of {tags.get('feedback_images', '?')}")
+    return " · ".join(part for part in said if part)
+
+
 def champion_version() -> str | None:
     """The champion's version number, or None when there is none."""
     try:
@@ -173,6 +190,18 @@ def aliases() -> dict[str, list[str]]:
     for alias, version in model.aliases.items():
         found.setdefault(str(version), []).append(alias)
     return found
+
+
+def alias_names() -> list[str]:
+    """The aliases set on mnist-digits, champion first."""
+    names = sorted({alias for named in aliases().values() for alias in named})
+    return sorted(names, key=lambda alias: alias != CHAMPION)
+
+
+def version_numbers() -> list[str]:
+    """Every version of mnist-digits, newest first."""
+    found = MlflowClient().search_model_versions(f"name = '{MODEL_NAME}'")
+    return [str(number) for number in sorted((int(version.version) for version in found), reverse=True)]
 
 
 def version_table() -> pd.DataFrame:

@@ -54,16 +54,19 @@ def private_file(path: Path, make) -> str:
     return path.read_text().strip()
 
 
-def admin_password(password_file: str | None) -> str | None:
-    """The admin's first password: from --admin-password-file, else $MLFLOW_AUTH_ADMIN_PASSWORD."""
+def password_from(
+    password_file: str | None, option: str = "--admin-password-file", envvar: str = "MLFLOW_AUTH_ADMIN_PASSWORD"
+) -> str | None:
+    """A password from a file (its option's name for errors), else from an environment variable, never
+    from the command line: the admin's first password by default."""
     if password_file is None:
-        return os.environ.get("MLFLOW_AUTH_ADMIN_PASSWORD") or None
+        return os.environ.get(envvar) or None
     try:
         password = Path(password_file).read_text().strip()
     except OSError as error:
-        raise MnistMlopsError(f"--admin-password-file {password_file}: {error.strerror}") from None
+        raise MnistMlopsError(f"{option} {password_file}: {error.strerror}") from None
     if not password:
-        raise MnistMlopsError(f"--admin-password-file {password_file}: the file is empty")
+        raise MnistMlopsError(f"{option} {password_file}: the file is empty")
     return password
 
 
@@ -74,7 +77,7 @@ def auth_environment(config: ServerConfig) -> dict[str, str]:
         raise MnistMlopsError("--auth needs MLflow's auth extra: pip install 'mlflow[auth]'")
     folder = auth_folder(config.backend_store_uri)
     database, settings = folder / "basic_auth.db", folder / "basic_auth.ini"
-    password = admin_password(config.admin_password_file)
+    password = password_from(config.admin_password_file)
     if password and len(password) < MIN_PASSWORD:
         raise MnistMlopsError(f"--auth: the admin's password needs at least {MIN_PASSWORD} characters (MLflow's rule)")
     if not (password or database.exists()):

@@ -3,7 +3,6 @@ the MLflow UI of a real tracking server in the same browser."""
 
 import os
 import re
-import shutil
 import sys
 
 import mlflow
@@ -19,27 +18,7 @@ from mnist_mlops.jobs.train import run_training
 from mnist_mlops.jobs.tune import run_search
 
 pytestmark = pytest.mark.slow
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SMALL = {"limit": 1000, "seed": 4, "experiment": "dash"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium driven by chromedriver, both from Debian (never downloaded)."""
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail("chromium and chromium-driver are not installed: `apt-get install chromium chromium-driver`")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--window-size=1400,1000"):  # fmt: skip
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
 
 
 @pytest.fixture(scope="module")

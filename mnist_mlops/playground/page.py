@@ -1,0 +1,153 @@
+"""The playground page, on Gradio: draw a digit or send a photo, and two models answer it side by side,
+each with its ten probabilities and the 28x28 image it saw; a wrong answer can be corrected into the
+feedback set that `robustness --suite feedback` and `registry compare` score."""
+
+import base64
+import os
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.playground.models import Source
+from mnist_mlops.tracking.feedback import add_correction, corrections
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # a local tool: no calls home
+import gradio as gr  # noqa: E402 (after the setting it reads)
+
+SEEN_SCALE = 6  # the 28x28 the model saw, enlarged this many times so a person can see it
+CANVAS = 280  # pixels: ten times MNIST's side, room for a digit or a short number
+# Gradio's sketchpad waits for its brush to be picked; the page picks it, so a stroke draws at once.
+PICK_BRUSH = """() => { const pick = () => { const brush = document.querySelector('#canvas button[aria-label="Brush"]');
+    brush ? brush.click() : setTimeout(pick, 100); }; pick(); }"""
+
+
+@dataclass(frozen=True)
+class Said:
+    """One model's answer as the page shows it."""
+
+    text: str  # the digit, the number or the reason it gave none (Markdown)
+    chart: dict[str, float] | None  # the ten probabilities (of the least sure digit of a number)
+    seen: np.ndarray | None  # what it saw, enlarged
+    reading: str  # what it read, to compare the two models by: the number, or "" for none
+
+
+def png_of(drawing: dict | None) -> bytes:
+    """The canvas as a PNG (strokes on transparency, as drawing apps export); a blank one when cleared."""
+    canvas = None if drawing is None else drawing.get("composite")
+    rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8) if canvas is None else np.asarray(canvas, np.uint8)
+    converted = cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA if rgba.shape[-1] == 4 else cv2.COLOR_RGB2BGR)
+    return cv2.imencode(".png", converted)[1].tobytes()
+
+
+def seen_of(answer: dict) -> np.ndarray | None:
+    """The 28x28 images the model was given, side by side and enlarged."""
+    seen = [cv2.imdecode(np.frombuffer(base64.b64decode(digit["seen"]), np.uint8), cv2.IMREAD_GRAYSCALE)
+            for digit in answer.get("digits") or [] if digit.get("seen")]  # fmt: skip
+    if not seen:
+        return None
+    return cv2.resize(np.hstack(seen), None, fx=SEEN_SCALE, fy=SEEN_SCALE, interpolation=cv2.INTER_NEAREST)
+
+
+def said_by(source: Source, image: bytes) -> Said:
+    """What one model says of an image, or why it says nothing; never a stack trace."""
+    try:
+        answer = source.answer(image)
+    except MnistMlopsError as error:
+        return Said(f"**No answer:** {error}", None, None, "")
+    if answer.get("refused"):
+        return Said(f"**No answer:** {answer['refused']}", None, None, "")
+    digits = answer["digits"]
+    least_sure = min(digits, key=lambda digit: max(digit["probabilities"]))
+    chart = {str(digit): float(p) for digit, p in enumerate(least_sure["probabilities"])}
+    if len(digits) == 1:
+        text = f"## {answer['number']}\n{max(least_sure['probabilities']):.1%} sure"
+    else:
+        text = f"## {answer['number']}\n{len(digits)} digits; the chart is the least sure one's"
+    return Said(text, chart, seen_of(answer), answer["number"])
+
+
+def verdict(first: Said, second: Said) -> str:
+    """Whether the two models agree, made plain when they do not."""
+    if first.reading == second.reading:
+        return f"Both read **{first.reading}**." if first.reading else "Neither reads a digit."
+    return f"### They disagree: {first.reading or 'nothing'} against {second.reading or 'nothing'}"
+
+
+def build_page(found: dict[str, Source]) -> gr.Blocks:
+    """The page: the inputs, two model columns, their verdict and the correction box."""
+    names = list(found)
+    with gr.Blocks(title="mnist-mlops playground") as page:
+        gr.Markdown("# Draw a digit, or send a photo\nTwo models read it side by side.")
+        judged = gr.Markdown(elem_id="verdict")
+        shown = gr.State(None)  # the last image asked about, for a correction
+        with gr.Row():
+            with gr.Column():
+                with gr.Tab("Draw"):
+                    canvas = gr.Sketchpad(
+                        type="numpy", image_mode="RGBA", canvas_size=(CANVAS, CANVAS), fixed_canvas=True,
+                        layers=False, transforms=(), label="Draw with the mouse or a finger", elem_id="canvas",
+                        brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                    )  # fmt: skip
+                with gr.Tab("Photo"):
+                    photo = gr.Image(
+                        type="filepath", sources=["upload", "clipboard", "webcam"], label="A photo", elem_id="photo"
+                    )
+            columns = []
+            second = "@challenger" if "@challenger" in names[1:] else names[min(1, len(names) - 1)]
+            for side, default in zip("AB", (names[0], second), strict=True):
+                found[default].load()  # before the first stroke, not after it
+                with gr.Column():
+                    picked = gr.Dropdown(names, value=default, label=f"Model {side}", elem_id=f"model-{side}")
+                    about = gr.Markdown(found[default].describe(), elem_id=f"about-{side}")
+                    with gr.Row():
+                        text = gr.Markdown(elem_id=f"said-{side}")
+                        seen = gr.Image(label="What it saw (28x28)", interactive=False, height=170,
+                                        elem_id=f"seen-{side}")  # fmt: skip
+                    chart = gr.Label(num_top_classes=10, label="Probabilities", elem_id=f"chart-{side}")
+                    columns.append((picked, about, text, chart, seen))
+                    picked.change(lambda name: found[name].describe(), picked, about, api_name=False)
+        with gr.Row():
+            number = gr.Textbox(label="Wrong? It is a ...", placeholder="7", elem_id="correction")
+            save = gr.Button("Save to the feedback set", elem_id="save")
+        saved = gr.Markdown(elem_id="saved")
+
+        pickers = [column[0] for column in columns]
+        outputs = [shown, *[part for column in columns for part in column[2:]], judged]
+
+        def read(image: bytes | None, first: str, second: str) -> list:
+            """Both models' answers to the image, and the verdict."""
+            if image is None:
+                return [None, "", None, None, "", None, None, "Draw a digit or send a photo."]
+            one, two = said_by(found[first], image), said_by(found[second], image)
+            return [image, one.text, one.chart, one.seen, two.text, two.chart, two.seen, verdict(one, two)]
+
+        def read_drawing(drawing: dict | None, first: str, second: str) -> list:
+            """Read what is on the canvas."""
+            return read(png_of(drawing), first, second)
+
+        def read_photo(path: str | None, first: str, second: str) -> list:
+            """Read the photo as it was sent."""
+            return read(None if path is None else open(path, "rb").read(), first, second)
+
+        def save_correction(image: bytes | None, said: str) -> str:
+            """Add the last image and the number typed to the feedback set."""
+            if image is None:
+                return "Draw a digit or send a photo first."
+            said = said.strip()
+            if not said.isdigit():
+                return f"Type the digits the image holds, such as 7 (not {said!r})."
+            name = add_correction(image, said)
+            return f"Saved as {name}: the feedback set holds {len(corrections())} images."
+
+        canvas.change(read_drawing, [canvas, *pickers], outputs, api_name="read_drawing", trigger_mode="always_last",
+                      show_progress="hidden")  # fmt: skip
+        photo.change(read_photo, [photo, *pickers], outputs, api_name="read_photo", show_progress="hidden")
+        for picker in pickers:
+            picker.change(lambda image, *picked: read(image, *picked), [shown, *pickers], outputs, api_name=False,
+                          show_progress="hidden")  # fmt: skip
+        save.click(save_correction, [shown, number], saved, api_name="save_correction")
+        page.load(None, js=PICK_BRUSH)
+        canvas.clear(None, js=PICK_BRUSH)  # clearing puts the brush down; pick it up again
+    return page
