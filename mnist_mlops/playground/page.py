@@ -3,24 +3,18 @@ each with its ten probabilities and the 28x28 image it saw; a wrong answer can b
 feedback set that `robustness --suite feedback` and `registry compare` score."""
 
 import base64
-import os
 from dataclasses import dataclass
 
 import cv2
+import gradio as gr
 import numpy as np
 
 from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.playground.canvas import drawing_canvas, png_of
 from mnist_mlops.playground.models import Source
 from mnist_mlops.tracking.feedback import add_correction, corrections
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # a local tool: no calls home
-import gradio as gr  # noqa: E402 (after the setting it reads)
-
 SEEN_SCALE = 6  # the 28x28 the model saw, enlarged this many times so a person can see it
-CANVAS = 280  # pixels: ten times MNIST's side, room for a digit or a short number
-# Gradio's sketchpad waits for its brush to be picked; the page picks it, so a stroke draws at once.
-PICK_BRUSH = """() => { const pick = () => { const brush = document.querySelector('#canvas button[aria-label="Brush"]');
-    brush ? brush.click() : setTimeout(pick, 100); }; pick(); }"""
 
 
 @dataclass(frozen=True)
@@ -31,14 +25,6 @@ class Said:
     chart: dict[str, float] | None  # the ten probabilities (of the least sure digit of a number)
     seen: np.ndarray | None  # what it saw, enlarged
     reading: str  # what it read, to compare the two models by: the number, or "" for none
-
-
-def png_of(drawing: dict | None) -> bytes:
-    """The canvas as a PNG (strokes on transparency, as drawing apps export); a blank one when cleared."""
-    canvas = None if drawing is None else drawing.get("composite")
-    rgba = np.zeros((CANVAS, CANVAS, 4), np.uint8) if canvas is None else np.asarray(canvas, np.uint8)
-    converted = cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA if rgba.shape[-1] == 4 else cv2.COLOR_RGB2BGR)
-    return cv2.imencode(".png", converted)[1].tobytes()
 
 
 def seen_of(answer: dict) -> np.ndarray | None:
@@ -85,11 +71,7 @@ def build_page(found: dict[str, Source]) -> gr.Blocks:
         with gr.Row():
             with gr.Column():
                 with gr.Tab("Draw"):
-                    canvas = gr.Sketchpad(
-                        type="numpy", image_mode="RGBA", canvas_size=(CANVAS, CANVAS), fixed_canvas=True,
-                        layers=False, transforms=(), label="Draw with the mouse or a finger", elem_id="canvas",
-                        brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
-                    )  # fmt: skip
+                    canvas = drawing_canvas()
                 with gr.Tab("Photo"):
                     photo = gr.Image(
                         type="filepath", sources=["upload", "clipboard", "webcam"], label="A photo", elem_id="photo"
@@ -123,8 +105,8 @@ def build_page(found: dict[str, Source]) -> gr.Blocks:
             one, two = said_by(found[first], image), said_by(found[second], image)
             return [image, one.text, one.chart, one.seen, two.text, two.chart, two.seen, verdict(one, two)]
 
-        def read_drawing(drawing: dict | None, first: str, second: str) -> list:
-            """Read what is on the canvas."""
+        def read_drawing(drawing: str | None, first: str, second: str) -> list:
+            """Read what is on the canvas (blank when cleared: the models say why they read nothing)."""
             return read(png_of(drawing), first, second)
 
         def read_photo(path: str | None, first: str, second: str) -> list:
@@ -148,6 +130,4 @@ def build_page(found: dict[str, Source]) -> gr.Blocks:
             picker.change(lambda image, *picked: read(image, *picked), [shown, *pickers], outputs, api_name=False,
                           show_progress="hidden")  # fmt: skip
         save.click(save_correction, [shown, number], saved, api_name="save_correction")
-        page.load(None, js=PICK_BRUSH)
-        canvas.clear(None, js=PICK_BRUSH)  # clearing puts the brush down; pick it up again
     return page

@@ -1,5 +1,7 @@
 """`mnist-mlops playground`: the page served on 127.0.0.1, or beyond it behind a password."""
 
+import os
+
 from mnist_mlops import tracking
 from mnist_mlops.config import is_loopback
 from mnist_mlops.errors import MnistMlopsError
@@ -23,6 +25,7 @@ def login(config: PlaygroundConfig) -> tuple[str, str] | None:
 def serve_playground(config: PlaygroundConfig, echo) -> None:
     """Serve the page until Ctrl-C."""
     auth = login(config)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # a local tool: no calls home
     try:
         from mnist_mlops.playground.page import build_page  # Gradio, only when the page is served
     except ModuleNotFoundError as error:

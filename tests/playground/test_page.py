@@ -116,7 +116,7 @@ def answer_after(driver, act) -> tuple[str, float]:
 def clear_canvas(driver) -> None:
     from selenium.webdriver.common.by import By
 
-    driver.find_element(By.CSS_SELECTOR, '#canvas button[aria-label="Clear canvas"]').click()
+    driver.find_element(By.CSS_SELECTOR, "#canvas button.clear").click()
 
 
 def test_a_person_draws_uploads_and_corrects(page, browser, digit_png, store):
@@ -125,7 +125,7 @@ def test_a_person_draws_uploads_and_corrects(page, browser, digit_png, store):
 
     start = time.perf_counter()
     browser.get(page)
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, '#canvas button[aria-label="Brush"]'))
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#canvas canvas"))
     print(f"page loaded in {time.perf_counter() - start:.2f} s")
     assert "version 1 @champion" in text_of(browser, "about-A") and "version 2 @challenger" in text_of(
         browser, "about-B"
@@ -139,12 +139,16 @@ def test_a_person_draws_uploads_and_corrects(page, browser, digit_png, store):
     assert browser.find_element(By.CSS_SELECTOR, "#seen-A img").get_attribute("src")  # what the model saw
     assert text_of(browser, "said-B") and text_of(browser, "verdict")  # the challenger answered too
 
+    seen_of_one = browser.find_element(By.CSS_SELECTOR, "#seen-A img").get_attribute("src")
     refused, _ = answer_after(browser, lambda: clear_canvas(browser))
     assert refused.startswith("No answer: no digit"), refused  # the model's one-line reason, no trace
 
     seven, seconds = answer_after(browser, lambda: draw(browser, [[(-60, -80), (60, -80), (-10, 90)]]))
     print(f"an answer {seconds * 1000:.0f} ms after the stroke ended")
     assert seven.splitlines()[0] == "7", seven
+    loaded = "const seen = document.querySelectorAll('[id^=seen-] img'); return seen.length == 2 && [...seen].every("
+    loaded += "image => image.complete && image.naturalWidth > 0 && image.src != arguments[0]);"
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(loaded, seen_of_one))
     browser.save_screenshot(str(SCREENSHOT))
 
     browser.find_element(By.XPATH, "//button[@role='tab'][normalize-space()='Photo']").click()
