@@ -10,17 +10,20 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from bench.common import REPO, free_port, write_report
 from mnist_mlops.server import wait_until_answering
 
 LOADS = 5
-# In the page: when the last pointer lifted, and when the verdict (both models' answers) next changed.
+# In the page: when the last pointer lifted, and when both models' digits next showed (after Clear, their
+# refusals showed; Gradio's progress marks are not answers).
 WATCH = """window.lifted = null; window.answered = null;
+const read = () => ['said-A', 'said-B'].every(id => /^\\d+\\n/.test(document.getElementById(id).innerText));
 document.addEventListener('pointerup', () => { window.lifted = performance.now(); window.answered = null; }, true);
-new MutationObserver(() => { if (window.lifted && !window.answered) window.answered = performance.now(); })
-  .observe(document.getElementById('verdict'), {childList: true, subtree: true, characterData: true});"""
+new MutationObserver(() => { if (window.lifted && !window.answered && read()) window.answered = performance.now(); })
+  .observe(document.body, {childList: true, subtree: true, characterData: true});"""
 STROKES = {"1": [(0, -90), (0, 90)], "7": [(-60, -80), (60, -80), (-10, 90)]}
 
 
@@ -45,7 +48,7 @@ def stroke_latency(driver, points: list[tuple[int, int]]) -> float:
     from selenium.webdriver.common.by import By
 
     driver.find_element(By.CSS_SELECTOR, "#canvas button.clear").click()
-    time.sleep(1)  # the blank canvas's refusal has come and gone
+    time.sleep(1)  # the blank canvas's refusals have come
     canvas = driver.find_element(By.CSS_SELECTOR, "#canvas canvas")
     actions = ActionChains(driver).move_to_element_with_offset(canvas, *points[0]).click_and_hold()
     for x, y in points[1:]:
@@ -66,7 +69,7 @@ def main(store: Path, strokes: int) -> None:
     port = free_port()
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store.resolve()}", "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "mnist_mlops", "playground", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=store.parent, env=env, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=tempfile.mkdtemp(), env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     driver = browser()
     try:

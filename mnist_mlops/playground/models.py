@@ -13,7 +13,7 @@ import pandas as pd
 from mnist_mlops import registry
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.serving.inputs import IMAGE_COLUMN
-from mnist_mlops.serving.model import load_served
+from mnist_mlops.serving.model import answer, load_served
 
 PARAMS = {"show": True, "answer_refused": True}  # what the model saw, and a refusal's reason as an answer
 TIMEOUT = 30  # seconds a model server may take to answer
@@ -36,7 +36,7 @@ class Source:
             return asked(
                 self.url, {"dataframe_split": {"columns": [IMAGE_COLUMN], "data": [[encoded]]}, "params": PARAMS}
             )
-        answers = self.load().predict(pd.DataFrame({IMAGE_COLUMN: [encoded]}), params=PARAMS)
+        answers = answer(self.load(), pd.DataFrame({IMAGE_COLUMN: [encoded]}), PARAMS)  # refusals: MnistMlopsError
         return json.loads(answers.to_json(orient="records"))[0]  # the JSON the server would send
 
     def load(self):
