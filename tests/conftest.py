@@ -137,13 +137,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def terminal_signals() -> None:
+    """Ctrl-C and hang-up at their defaults, as in a terminal, even when the test run ignores them (under
+    nohup, or a shell's background job), which the server would inherit."""
+    for stop_signal in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(stop_signal, signal.SIG_DFL)
+
+
 def start(command: list[str], url: str, env: dict, cwd: Path) -> subprocess.Popen:
     """Start a server in its own process group and wait until url answers 200."""
     # `mlflow models serve` execs uvicorn by name: the environment's bin folder must be on PATH.
     env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
-    process = subprocess.Popen(
-        command, env=env, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, preexec_fn=terminal_signals)  # fmt: skip
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stderr.read()[-3000:]
