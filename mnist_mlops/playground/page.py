@@ -4,6 +4,7 @@ feedback set that `robustness --suite feedback` and `registry compare` score."""
 
 import base64
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import gradio as gr
@@ -111,7 +112,7 @@ def build_page(found: dict[str, Source]) -> gr.Blocks:
 
         def read_photo(path: str | None, first: str, second: str) -> list:
             """Read the photo as it was sent."""
-            return read(None if path is None else open(path, "rb").read(), first, second)
+            return read(None if path is None else Path(path).read_bytes(), first, second)
 
         def save_correction(image: bytes | None, said: str) -> str:
             """Add the last image and the number typed to the feedback set."""
