@@ -183,7 +183,7 @@ def registry_list() -> None:
 @data_dir_option
 def registry_compare(a: str, b: str, data_dir: str | None) -> None:
     """Compare versions A and B (numbers or aliases) on the 10,000 test images."""
-    from mnist_mlops.jobs.feedback import feedback_text, score_version
+    from mnist_mlops.jobs.feedback import feedback_text, score_versions
     from mnist_mlops.jobs.registry import compare_versions, robustness_of
 
     result = compare_versions(a, b, data_dir)
@@ -195,8 +195,8 @@ def registry_compare(a: str, b: str, data_dir: str | None) -> None:
     )
     for reference in (a, b):
         click.echo(f"{reference}: robust_mean_accuracy {robustness_of(reference)}")
-    for reference in (a, b):
-        click.echo(f"{reference}: feedback_accuracy {feedback_text(score_version(reference))}")
+    for reference, score in score_versions([a, b]).items():
+        click.echo(f"{reference}: feedback_accuracy {feedback_text(score)}")
 
 
 @registry.command("promote")

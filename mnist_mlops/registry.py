@@ -78,6 +78,11 @@ def record_robustness(version: str, means: dict[str, float], severity: int, run_
     tag_version(version, tags | {"robust_severity": str(severity), "robustness_run_id": run_id})
 
 
+def record_feedback(version: str, accuracy: float, images: int) -> None:
+    """Tag a version with its accuracy on the feedback set (feedback_accuracy) and the set's size."""
+    tag_version(version, {"feedback_accuracy": f"{accuracy:.6f}", "feedback_images": str(int(images))})
+
+
 def robustness_of(reference: str) -> str:
     """A version's robust_mean_accuracy and its severity as the commands print them, or how to measure it."""
     return robustness_text(resolve(reference))

@@ -54,11 +54,9 @@ def private_file(path: Path, make) -> str:
     return path.read_text().strip()
 
 
-def password_from(
-    password_file: str | None, option: str = "--admin-password-file", envvar: str = "MLFLOW_AUTH_ADMIN_PASSWORD"
-) -> str | None:
+def password_from(password_file: str | None, option: str, envvar: str) -> str | None:
     """A password from a file (its option's name for errors), else from an environment variable, never
-    from the command line: the admin's first password by default."""
+    from the command line."""
     if password_file is None:
         return os.environ.get(envvar) or None
     try:
@@ -77,7 +75,7 @@ def auth_environment(config: ServerConfig) -> dict[str, str]:
         raise MnistMlopsError("--auth needs MLflow's auth extra: pip install 'mlflow[auth]'")
     folder = auth_folder(config.backend_store_uri)
     database, settings = folder / "basic_auth.db", folder / "basic_auth.ini"
-    password = password_from(config.admin_password_file)
+    password = password_from(config.admin_password_file, "--admin-password-file", "MLFLOW_AUTH_ADMIN_PASSWORD")
     if password and len(password) < MIN_PASSWORD:
         raise MnistMlopsError(f"--auth: the admin's password needs at least {MIN_PASSWORD} characters (MLflow's rule)")
     if not (password or database.exists()):

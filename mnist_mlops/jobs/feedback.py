@@ -1,20 +1,14 @@
 """The feedback set as a test: how many of the images people corrected a version reads right."""
 
-import base64
-
-import pandas as pd
-
 from mnist_mlops import registry
-from mnist_mlops.serving.inputs import IMAGE_COLUMN, MAX_ROWS
+from mnist_mlops.serving.inputs import image_requests
+from mnist_mlops.serving.model import answer_all
 from mnist_mlops.tracking.feedback import Correction, corrections
 
 
 def answered_numbers(model, images: list[bytes]) -> list[str | None]:
     """A served model's number for each encoded image; None where it refuses the image."""
-    requests = pd.DataFrame({IMAGE_COLUMN: [base64.b64encode(image).decode() for image in images]})
-    answers = [model.predict(requests.iloc[start : start + MAX_ROWS], params={"answer_refused": True})
-               for start in range(0, len(requests), MAX_ROWS)]  # fmt: skip
-    table = pd.concat(answers, ignore_index=True)
+    table = answer_all(model, image_requests(images))
     refused = table["refused"] if "refused" in table else [""] * len(table)  # "" for an image it read
     return [None if reason else number for number, reason in zip(table["number"], refused, strict=True)]
 
@@ -25,16 +19,17 @@ def feedback_accuracy(model, feedback: list[Correction]) -> float:
     return sum(number == correction.number for number, correction in zip(said, feedback, strict=True)) / len(feedback)
 
 
-def score_version(reference: str) -> tuple[float, int] | None:
-    """A registered version's accuracy on the feedback set and the set's size, recorded on the version
-    (tags feedback_accuracy, feedback_images); None when there is no feedback yet."""
+def score_versions(references: list[str]) -> dict[str, tuple[float, int] | None]:
+    """Each registered version's accuracy on the feedback set and the set's size, recorded on the version
+    (tags feedback_accuracy, feedback_images); None when there is no feedback yet. The set is read once."""
     feedback = corrections()
-    if not feedback:
-        return None
-    accuracy = feedback_accuracy(registry.load(reference), feedback)
-    version = str(registry.resolve(reference).version)
-    registry.tag_version(version, {"feedback_accuracy": f"{accuracy:.6f}", "feedback_images": str(len(feedback))})
-    return accuracy, len(feedback)
+    scores = {}
+    for reference in references:
+        scores[reference] = None
+        if feedback:
+            scores[reference] = feedback_accuracy(registry.load(reference), feedback), len(feedback)
+            registry.record_feedback(str(registry.resolve(reference).version), *scores[reference])
+    return scores
 
 
 def feedback_text(score: tuple[float, int] | None) -> str:

@@ -8,7 +8,7 @@ from PIL import Image
 
 from mnist_mlops import tracking
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.serving.inputs import IMAGE_COLUMN
+from mnist_mlops.serving.inputs import image_requests
 from mnist_mlops.serving.model import answer, load_served
 
 
@@ -26,9 +26,8 @@ def predict_files(paths: list[str], model_uri: str, show: str | None = None) -> 
 
 def predict_file(model, path: str, show: bool) -> pd.DataFrame:
     """The model's answer for one image file; a file it refuses is an error naming the file."""
-    encoded = base64.b64encode(Path(path).read_bytes()).decode()
     try:
-        return answer(model, pd.DataFrame({IMAGE_COLUMN: [encoded]}), {"show": show})
+        return answer(model, image_requests([Path(path).read_bytes()]), {"show": show})
     except MnistMlopsError as error:
         raise MnistMlopsError(f"{path}: {error}") from error
 

@@ -5,7 +5,7 @@ import pandas as pd
 from mnist_mlops import registry, tracking
 from mnist_mlops.data import load_mnist
 from mnist_mlops.evaluate.compare import PairedComparison, compare_predictions
-from mnist_mlops.jobs.feedback import score_version
+from mnist_mlops.jobs.feedback import score_versions
 
 
 def version_table() -> pd.DataFrame:
@@ -34,6 +34,5 @@ def promote_version(candidate: str, force: bool = False, data_dir: str | None = 
     tracking.use_tracking_uri()
     registry.resolve(candidate)
     promotion = registry.promote(candidate, load_mnist(data_dir).test, force)
-    for version in {promotion.version, registry.champion_version()}:  # their feedback_accuracy, with feedback
-        score_version(version)
+    score_versions(sorted({promotion.version, registry.champion_version()}))  # their feedback_accuracy, if any
     return promotion

@@ -1,7 +1,6 @@
 """The robustness job: a served model's test accuracy under corruptions, on its own run linked to
 the run that evaluated the model (and to its registered version, whose tags carry the mean)."""
 
-import base64
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -17,9 +16,9 @@ from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.evaluate.report import Report
 from mnist_mlops.evaluate.robustness import REFUSED, paper_report, robustness_report
 from mnist_mlops.jobs.feedback import feedback_accuracy
-from mnist_mlops.serving.inputs import IMAGE_COLUMN, MAX_ROWS, encode_image
-from mnist_mlops.serving.model import NOT_ONE, load_served
-from mnist_mlops.tracking.feedback import corrections
+from mnist_mlops.serving.inputs import IMAGE_COLUMN, encode_image, image_requests
+from mnist_mlops.serving.model import NOT_ONE, answer_all, load_served
+from mnist_mlops.tracking.feedback import Correction, corrections
 
 log = logging.getLogger(__name__)
 MEANS = ("robust_mean_accuracy", "robust_paper_mean_accuracy")  # what the source run and version record
@@ -48,24 +47,21 @@ def served_digits(model, input_format: str, images: np.ndarray) -> np.ndarray:
 
 def photographed_digits(model, photos: list[bytes]) -> np.ndarray:
     """The digits a served model answers for encoded photos; REFUSED where it answers none or several."""
-    return answered_digits(model, pd.DataFrame({IMAGE_COLUMN: [base64.b64encode(photo).decode() for photo in photos]}))
+    return answered_digits(model, image_requests(photos))
 
 
 def answered_digits(model, requests: pd.DataFrame) -> np.ndarray:
-    """A served model's digit for each request row, in requests of at most MAX_ROWS; REFUSED where
-    it answers none (refused) or several."""
-    digits = [model.predict(requests.iloc[start : start + MAX_ROWS], params={"answer_refused": True})["digit"]
-              for start in range(0, len(requests), MAX_ROWS)]  # fmt: skip
-    digits = np.concatenate(digits)
+    """A served model's digit for each request row; REFUSED where it answers none (refused) or several."""
+    digits = answer_all(model, requests)["digit"].to_numpy()
     return np.where(digits == NOT_ONE, REFUSED, digits)
 
 
-def feedback_report(model) -> Report:
-    """A served model's accuracy on the feedback set (the images people corrected on the playground)."""
+def feedback_set() -> list[Correction]:
+    """The feedback set (the images people corrected on the playground); a clear error while it is empty."""
     feedback = corrections()
     if not feedback:
         raise MnistMlopsError("no feedback yet: correct a wrong answer on the page of `mnist-mlops playground`")
-    return Report({"feedback_accuracy": feedback_accuracy(model, feedback), "feedback_images": len(feedback)})
+    return feedback
 
 
 def source_tags(source: registry.Source) -> dict[str, str]:
@@ -80,6 +76,7 @@ def run_robustness(config: RobustnessConfig) -> RobustnessResult:
     tracking.use_tracking(config.experiment)
     source = registry.source_of(config.model_uri)
     model = load_served(config.model_uri)
+    feedback = feedback_set() if config.suite == "feedback" else []  # before a run is opened
     test = load_mnist(config.data_dir).test
     images, labels = test.images[: config.limit, ..., 0], test.y[: config.limit]
     tags = {"model_kind": "robustness", "model_uri": config.model_uri, **source_tags(source)}
@@ -96,8 +93,8 @@ def run_robustness(config: RobustnessConfig) -> RobustnessResult:
             report = Report(
                 report.metrics | paper.metrics, report.tables | paper.tables, report.figures | paper.figures
             )
-        if config.suite == "feedback":
-            report = feedback_report(model)
+        if feedback:
+            report = Report({"feedback_accuracy": feedback_accuracy(model, feedback), "feedback_images": len(feedback)})
         report.metrics["robustness_seconds"] = time.perf_counter() - start
         tracking.log_report(report)
         means = {name: report.metrics[name] for name in MEANS if name in report.metrics}
@@ -108,5 +105,5 @@ def run_robustness(config: RobustnessConfig) -> RobustnessResult:
         if means and len(labels) == len(test) and source.version:
             registry.record_robustness(source.version, means, config.severity, run_id)
         if config.suite == "feedback" and source.version:
-            registry.tag_version(source.version, {name: f"{report.metrics[name]:g}" for name in FEEDBACK})
+            registry.record_feedback(source.version, *(report.metrics[name] for name in FEEDBACK))
     return RobustnessResult(run_id, report.metrics, report.tables)

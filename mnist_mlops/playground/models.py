@@ -2,17 +2,14 @@
 loaded in this process (a models:/ or runs:/ URI), both the same serving model asked the same way,
 so the page answers as /invocations does for the same image."""
 
-import base64
 import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 from mnist_mlops import registry
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.serving.inputs import IMAGE_COLUMN
+from mnist_mlops.serving.inputs import image_requests
 from mnist_mlops.serving.model import answer, load_served
 
 PARAMS = {"show": True, "answer_refused": True}  # what the model saw, and a refusal's reason as an answer
@@ -31,12 +28,10 @@ class Source:
     def answer(self, image: bytes) -> dict:
         """The serving model's answer to one encoded image: digit, probabilities, number, digits (each
         with its box and the 28x28 it saw) and, for an image it cannot read, refused."""
-        encoded = base64.b64encode(image).decode()
+        request = image_requests([image])
         if self.url:
-            return asked(
-                self.url, {"dataframe_split": {"columns": [IMAGE_COLUMN], "data": [[encoded]]}, "params": PARAMS}
-            )
-        answers = answer(self.load(), pd.DataFrame({IMAGE_COLUMN: [encoded]}), PARAMS)  # refusals: MnistMlopsError
+            return asked(self.url, {"dataframe_split": request.to_dict(orient="split", index=False), "params": PARAMS})
+        answers = answer(self.load(), request, PARAMS)  # a refused image: MnistMlopsError
         return json.loads(answers.to_json(orient="records"))[0]  # the JSON the server would send
 
     def load(self):

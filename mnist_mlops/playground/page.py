@@ -13,7 +13,7 @@ import numpy as np
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.playground.canvas import drawing_canvas, png_of
 from mnist_mlops.playground.models import Source
-from mnist_mlops.tracking.feedback import add_correction, corrections
+from mnist_mlops.tracking.feedback import add_correction, correction_count
 
 SEEN_SCALE = 6  # the 28x28 the model saw, enlarged this many times so a person can see it
 
@@ -122,7 +122,7 @@ def build_page(found: dict[str, Source]) -> gr.Blocks:
             if not said.isdigit():
                 return f"Type the digits the image holds, such as 7 (not {said!r})."
             name = add_correction(image, said)
-            return f"Saved as {name}: the feedback set holds {len(corrections())} images."
+            return f"Saved as {name}: the feedback set holds {correction_count()} images."
 
         canvas.change(read_drawing, [canvas, *pickers], outputs, api_name="read_drawing", trigger_mode="always_last",
                       show_progress="hidden")  # fmt: skip

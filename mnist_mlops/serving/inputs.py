@@ -41,6 +41,11 @@ def encode_image(gray: np.ndarray) -> str:
     return base64.b64encode(stream.getvalue()).decode()
 
 
+def image_requests(images: list[bytes]) -> pd.DataFrame:
+    """Encoded images (PNG or JPEG bytes) as a request of the image column, base64 as clients send them."""
+    return pd.DataFrame({IMAGE_COLUMN: [base64.b64encode(image).decode() for image in images]})
+
+
 def on_white(image: Image.Image) -> Image.Image:
     """An image with transparency laid on white paper, as a browser shows it; others as they are.
     (Converting to grayscale drops alpha: black strokes on a transparent canvas became all black.)"""

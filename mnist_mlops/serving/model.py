@@ -20,7 +20,7 @@ from mlflow.types.schema import Array, Object, Property
 
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.native_logs import import_tensorflow
-from mnist_mlops.serving.inputs import IMAGE_PLACE, InputError, Rows, encode_image, to_rows
+from mnist_mlops.serving.inputs import IMAGE_PLACE, MAX_ROWS, InputError, Rows, encode_image, to_rows
 from mnist_mlops.serving.litert import lite_forward, to_litert
 from mnist_mlops.tracking.models import SKLEARN_REQUIREMENTS, pinned
 
@@ -140,6 +140,14 @@ def load_served(model_uri: str):
         return mlflow.pyfunc.load_model(model_uri)
     except MlflowException as error:
         raise MnistMlopsError(f"cannot load {model_uri}: {error.message}") from error
+
+
+def answer_all(model, requests: pd.DataFrame) -> pd.DataFrame:
+    """A loaded served model's answers to requests of any length, sent MAX_ROWS at a time; an image it
+    cannot read is answered with its reason (refused), not an error."""
+    answers = [model.predict(requests.iloc[start : start + MAX_ROWS], params={"answer_refused": True})
+               for start in range(0, len(requests), MAX_ROWS)]  # fmt: skip
+    return pd.concat(answers, ignore_index=True)
 
 
 def answer(model, request: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:

@@ -53,6 +53,12 @@ def add_correction(image: bytes, number: str) -> str:
     return name
 
 
+def correction_count() -> int:
+    """How many images the feedback set holds (its files listed, none read)."""
+    run_id = feedback_run(create=False)
+    return 0 if run_id is None else len(mlflow.MlflowClient().list_artifacts(run_id, FOLDER))
+
+
 def corrections() -> list[Correction]:
     """The whole feedback set, oldest first; empty when there is none."""
     run_id = feedback_run(create=False)

@@ -93,3 +93,10 @@ def test_an_unknown_model_is_a_clear_error_and_records_nothing(store):
 def test_bad_options_are_refused(option):
     result = CliRunner().invoke(cli, ["robustness", *option])
     assert result.exit_code == 2 and option[0] in result.output
+
+
+def test_the_feedback_suite_without_feedback_is_a_clear_error_and_records_nothing(store):
+    before = len(mlflow.search_runs(search_all_experiments=True))
+    result = CliRunner().invoke(cli, ["robustness", "--suite", "feedback"])
+    assert result.exit_code == 1 and "no feedback yet: correct a wrong answer on the page" in result.output
+    assert len(mlflow.search_runs(search_all_experiments=True)) == before

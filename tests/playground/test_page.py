@@ -146,9 +146,9 @@ def test_a_person_draws_uploads_and_corrects(page, browser, digit_png, store):
     seven, seconds = answer_after(browser, lambda: draw(browser, [[(-60, -80), (60, -80), (-10, 90)]]))
     print(f"an answer {seconds * 1000:.0f} ms after the stroke ended")
     assert seven.splitlines()[0] == "7", seven
-    loaded = "const seen = document.querySelectorAll('[id^=seen-] img'); return seen.length == 2 && [...seen].every("
-    loaded += "image => image.complete && image.naturalWidth > 0 && image.src != arguments[0]);"
-    WebDriverWait(browser, 10).until(lambda d: d.execute_script(loaded, seen_of_one))
+    loaded = "return ['A', 'B'].every(side => { const image = document.querySelector(`#seen-${side} img`);"
+    loaded += "return image && image.complete && image.naturalWidth > 0 && image.src != arguments[0]; });"
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script(loaded, seen_of_one))  # both 7s seen, for the picture
     browser.save_screenshot(str(SCREENSHOT))
 
     browser.find_element(By.XPATH, "//button[@role='tab'][normalize-space()='Photo']").click()
