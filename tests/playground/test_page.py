@@ -113,6 +113,25 @@ def answer_after(driver, act) -> tuple[str, float]:
     return now[0], time.perf_counter() - start
 
 
+def seen_both(driver, before: str) -> None:
+    """Wait until both sides show a loaded image other than before; say what each shows if they do not."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    states = "return ['A', 'B'].map(side => { const image = document.querySelector(`#seen-${side} img`);"
+    states += "return image ? [image.src, image.complete, image.naturalWidth] : null; });"
+
+    def shown(d) -> bool:
+        return all(state and state[1] and state[2] > 0 and state[0] != before for state in d.execute_script(states))
+
+    try:
+        WebDriverWait(driver, 30).until(shown)
+    except TimeoutException:
+        console = [entry["message"] for entry in driver.get_log("browser")][-10:]
+        images = driver.execute_script(states)
+        raise AssertionError(f"images (src, complete, width): {images}; console: {console}") from None
+
+
 def clear_canvas(driver) -> None:
     from selenium.webdriver.common.by import By
 
@@ -146,9 +165,7 @@ def test_a_person_draws_uploads_and_corrects(page, browser, digit_png, store):
     seven, seconds = answer_after(browser, lambda: draw(browser, [[(-60, -80), (60, -80), (-10, 90)]]))
     print(f"an answer {seconds * 1000:.0f} ms after the stroke ended")
     assert seven.splitlines()[0] == "7", seven
-    loaded = "return ['A', 'B'].every(side => { const image = document.querySelector(`#seen-${side} img`);"
-    loaded += "return image && image.complete && image.naturalWidth > 0 && image.src != arguments[0]; });"
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script(loaded, seen_of_one))  # both 7s seen, for the picture
+    seen_both(browser, seen_of_one)  # both 7s shown, for the picture
     browser.save_screenshot(str(SCREENSHOT))
 
     browser.find_element(By.XPATH, "//button[@role='tab'][normalize-space()='Photo']").click()
