@@ -18,6 +18,7 @@ from mnist_mlops.config import (
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.options import config_options, field_option
 from mnist_mlops.playground.config import PlaygroundConfig
+from mnist_mlops.scoring.config import ScoreConfig
 from mnist_mlops.stop import exit_if_stopped, exit_on_stop_signals
 
 
@@ -229,6 +230,18 @@ def predict(images: tuple[str, ...], model_uri: str, as_json: bool, show: str | 
         for row in results.itertuples():
             sure = min(max(digit["probabilities"]) for digit in row.digits)
             click.echo(f"{row.file}: {row.number} ({sure:.3f})")
+
+
+@cli.command()
+@config_options(ScoreConfig)
+def score(**options) -> None:
+    """Answer every row of a Parquet file or folder, or every image of a folder, into Parquet: the key,
+    digit, probabilities, number and refused reason; in chunks here, or on Spark. Tracked as a run."""
+    from mnist_mlops.jobs.score import run_scoring
+
+    metrics = run_scoring(ScoreConfig(**options))
+    click.echo(f"{metrics['rows']:.0f} rows, {metrics['refused']:.0f} refused, {metrics['images_per_second']:.0f} "
+               f"images/s: {options['output']}")  # fmt: skip
 
 
 @cli.command()

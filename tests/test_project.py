@@ -31,19 +31,23 @@ def test_every_parameter_reaches_its_option(name):
     parameters = MLPROJECT["entry_points"][name]["parameters"]
     placeholders = re.findall(r"\{(\w+)\}", MLPROJECT["entry_points"][name]["command"])
     assert sorted(placeholders) == sorted(parameters), "each parameter is used exactly once"
-    defaults = {key: spec["default"] for key, spec in parameters.items()}
-    subcommand, parsed = parse_entry_point(name, defaults)
+    subcommand, parsed = parse_entry_point(name, given(parameters))
     for key in parameters:
         assert key in parsed, f"{key} is not an option of `{subcommand}`"
+
+
+def given(parameters: dict) -> dict:
+    """Each parameter's default, or for a required one (score's input, output) a path as a user gives it."""
+    return {key: spec.get("default", f"/some/{key}") for key, spec in parameters.items()}
 
 
 @pytest.mark.parametrize("name", ENTRY_POINTS)
 def test_mlproject_defaults_are_the_cli_defaults(name):
     parameters = MLPROJECT["entry_points"][name]["parameters"]
-    subcommand, parsed = parse_entry_point(name, {k: spec["default"] for k, spec in parameters.items()})
+    subcommand, parsed = parse_entry_point(name, given(parameters))
     cli_defaults = cli.get_command(None, subcommand).make_context(subcommand, []).params
-    for key in parameters:
-        assert parsed[key] == cli_defaults[key], key
+    for key, spec in parameters.items():
+        assert parsed[key] == cli_defaults[key] if "default" in spec else cli_defaults[key] is None, key
 
 
 def test_a_given_value_lands_in_its_option():

@@ -41,9 +41,11 @@ def encode_image(gray: np.ndarray) -> str:
     return base64.b64encode(stream.getvalue()).decode()
 
 
-def image_requests(images: list[bytes]) -> pd.DataFrame:
-    """Encoded images (PNG or JPEG bytes) as a request of the image column, base64 as clients send them."""
-    return pd.DataFrame({IMAGE_COLUMN: [base64.b64encode(image).decode() for image in images]})
+def image_requests(images: list) -> pd.DataFrame:
+    """Encoded images (PNG or JPEG bytes) as a request of the image column, base64 as clients send them
+    (base64 text, and anything else, is sent as it is: the model answers what it cannot read)."""
+    encoded = [base64.b64encode(image).decode() if isinstance(image, bytes) else image for image in images]
+    return pd.DataFrame({IMAGE_COLUMN: pd.Series(encoded, dtype=object)})  # None stays None
 
 
 def on_white(image: Image.Image) -> Image.Image:
@@ -57,6 +59,8 @@ def on_white(image: Image.Image) -> Image.Image:
 
 def decode_image(encoded) -> list[Digit]:
     """Decode one base64 PNG or JPEG and find its digits."""
+    if encoded is None:
+        raise InputError("no image (null)")
     if not isinstance(encoded, (str, bytes)):
         raise InputError(f"expected a base64 string, got {type(encoded).__name__}")
     if len(encoded) > MAX_IMAGE_BYTES * 4 / 3 + 4:

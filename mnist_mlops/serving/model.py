@@ -35,7 +35,8 @@ FOUND = Object([Property("digit", "long"), Property("probabilities", Array("doub
                 Property("box", Array("long")), Property("seen", "string", required=False)])  # fmt: skip
 # No input schema: the model takes pixels, tensors or images and checks them itself (inputs.py). An image's
 # answer also has the number it holds and each digit found (its box; with show=true, the 28x28 PNG it saw).
-# With answer_refused=true, an image without a readable digit is answered with its reason, not a 400.
+# With answer_refused=true, an image without a readable digit is answered with its reason, not a 400
+# (and pixel rows get the number and refused columns too, so that every answer has the same columns).
 SIGNATURE = ModelSignature(
     inputs=None,
     outputs=Schema([ColSpec("long", "digit"), ColSpec(Array("double"), "probabilities"),
@@ -43,6 +44,7 @@ SIGNATURE = ModelSignature(
                     ColSpec("string", "refused", required=False)]),
     params=ParamSchema([ParamSpec("show", "boolean", False), ParamSpec("answer_refused", "boolean", False)]),
 )  # fmt: skip
+SPARK_ANSWER = "digit long, probabilities array<double>, number string, refused string"  # answer_refused=true
 NOT_ONE = -1  # the digit of an image that holds several (read its number) or none (read refused)
 # model_config "output": what predict answers. Load with {"output": "digit"} for mlflow.models.evaluate,
 # whose classifier evaluator takes one prediction per row.
@@ -71,8 +73,9 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
         """The digit and ten probabilities of each row (pixels, a tensor or an image; see serving/inputs.py);
         an image's answer also holds its number and digits (params: show, to add what the model saw)."""
         params = params or {}
+        answer_refused = bool(params.get("answer_refused", False))
         try:
-            rows = to_rows(model_input, bool(params.get("answer_refused", False)))
+            rows = to_rows(model_input, answer_refused)
         except InputError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error
         proba = np.asarray(self.probabilities(rows.pixels) if len(rows.pixels) else np.zeros((0, 10)), np.float64)
@@ -82,7 +85,9 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
         if self.output == "digit":
             return pd.Series(proba.argmax(axis=1), name="digit")
         # Plain lists of Python floats: the server's JSON encoder then never calls back per number.
-        return pd.DataFrame({"digit": proba.argmax(axis=1), "probabilities": proba.round(6).tolist()})
+        answers = pd.DataFrame({"digit": proba.argmax(axis=1), "probabilities": proba.round(6).tolist()})
+        # With refusals answered (batch scoring), pixel rows have an image's columns too: one digit each.
+        return answers.assign(number=answers["digit"].astype(str), refused="") if answer_refused else answers
 
 
 def image_answers(rows: Rows, proba: np.ndarray, show: bool) -> pd.DataFrame:
@@ -144,9 +149,13 @@ def load_served(model_uri: str):
 
 def answer_all(model, requests: pd.DataFrame) -> pd.DataFrame:
     """A loaded served model's answers to requests of any length, sent MAX_ROWS at a time; an image it
-    cannot read is answered with its reason (refused), not an error."""
-    answers = [model.predict(requests.iloc[start : start + MAX_ROWS], params={"answer_refused": True})
-               for start in range(0, len(requests), MAX_ROWS)]  # fmt: skip
+    cannot read is answered with its reason (refused), not an error; rows refused as a whole (NaN
+    pixels) are a clear error."""
+    try:
+        answers = [model.predict(requests.iloc[start : start + MAX_ROWS], params={"answer_refused": True})
+                   for start in range(0, len(requests), MAX_ROWS)]  # fmt: skip
+    except MlflowException as error:
+        raise MnistMlopsError(error.message) from error
     return pd.concat(answers, ignore_index=True)
 
 
@@ -156,3 +165,15 @@ def answer(model, request: pd.DataFrame, params: dict | None = None) -> pd.DataF
         return model.predict(request, params=params)
     except MlflowException as error:
         raise MnistMlopsError(error.message.removeprefix(IMAGE_PLACE.format(0))) from error
+
+
+def spark_answers(session, model_uri: str, frame, columns: list[str]):
+    """A Spark DataFrame's rows answered by the served model in Spark's workers (mlflow.pyfunc.spark_udf):
+    the model's digit, probabilities, number and refused reason as columns after the others."""
+    from pyspark.sql import functions
+
+    ask = mlflow.pyfunc.spark_udf(session, model_uri, result_type=SPARK_ANSWER, env_manager="local",
+                                  params={"answer_refused": True})  # fmt: skip
+    # One struct argument reaches the model as a DataFrame with the input's column names.
+    answered = frame.withColumn("answer", ask(functions.struct(*columns)))
+    return answered.select(*[name for name in frame.columns if name not in columns], "answer.*")

@@ -76,24 +76,24 @@ def check_reachable(master: str) -> None:
 
 
 @contextlib.contextmanager
-def spark_trials(parallelism: int, master: str, preload: tuple[str, ...] = ()) -> Iterator:
-    """Yield SparkTrials that run up to `parallelism` trials at once on master; stop Spark after.
-    Local workers start with the modules in preload already imported."""
-    from hyperopt import SparkTrials
+def spark_session(master: str, app: str, preload: tuple[str, ...] = ()) -> Iterator:
+    """Yield a Spark session on master whose workers run this package's code; stop it after. Local
+    workers start with the modules in preload already imported."""
     from pyspark.sql import SparkSession
 
+    check_spark(master)
     builder = (
         SparkSession.builder.master(master)
-        .appName("mnist-mlops tune")
-        .config("spark.ui.enabled", "false")  # no web UI port to collide with other searches
-        .config("spark.ui.showConsoleProgress", "false")  # Hyperopt draws the progress bar
+        .appName(app)
+        .config("spark.ui.enabled", "false")  # no web UI port to collide with other jobs
+        .config("spark.ui.showConsoleProgress", "false")  # the jobs draw their own progress
     )
-    if master.startswith("local"):  # workers on this machine run this interpreter and this package
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        builder = (
-            builder.config("spark.executorEnv.PYTHONPATH", str(PACKAGE.parent))
-            .config(f"spark.executorEnv.{PRELOAD}", ",".join(preload))
-            .config("spark.python.daemon.module", "mnist_mlops.tuning.spark_daemon")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers on this machine: this interpreter
+    if master.startswith("local"):
+        builder = builder.config("spark.executorEnv.PYTHONPATH", str(PACKAGE.parent))
+    if master.startswith("local") and preload:  # a search's workers: TensorFlow and the trial's modules
+        builder = builder.config(f"spark.executorEnv.{PRELOAD}", ",".join(preload)).config(
+            "spark.python.daemon.module", "mnist_mlops.tuning.spark_daemon"
         )
     try:
         session = builder.getOrCreate()
@@ -104,9 +104,18 @@ def spark_trials(parallelism: int, master: str, preload: tuple[str, ...] = ()) -
         with tempfile.TemporaryDirectory() as folder:
             # The workers run this very code, whether or not (and whichever version) they have installed.
             session.sparkContext.addPyFile(package_zip(Path(folder)))
-            yield SparkTrials(parallelism=parallelism, spark_session=session)
+            yield session
     finally:
         session.stop()
+
+
+@contextlib.contextmanager
+def spark_trials(parallelism: int, master: str, preload: tuple[str, ...] = ()) -> Iterator:
+    """Yield SparkTrials that run up to `parallelism` trials at once on master; stop Spark after."""
+    from hyperopt import SparkTrials
+
+    with spark_session(master, "mnist-mlops tune", preload) as session:
+        yield SparkTrials(parallelism=parallelism, spark_session=session)
 
 
 def package_zip(folder: Path) -> str:
