@@ -244,6 +244,24 @@ def score(**options) -> None:
                f"images/s: {options['output']}")  # fmt: skip
 
 
+@cli.command("spark-cluster")
+@click.option("--workers", type=click.IntRange(min=1), default=2, help="Worker processes.")
+@click.option("--cores", type=click.IntRange(min=1), default=1, help="Task slots of each worker.")
+@click.option("--memory", default="2g", help="Memory of each worker's executors.")
+def spark_cluster(workers: int, cores: int, memory: str) -> None:
+    """Run a standalone Spark cluster on 127.0.0.1 (a master and its workers, pip install -e '.[spark]')
+    for tune and score --backend spark --spark-master; Ctrl-C stops it."""
+    import time
+
+    from mnist_mlops.spark_cluster import spark_cluster as cluster_of
+
+    with cluster_of(workers, cores, memory) as cluster:
+        click.echo(f"--spark-master {cluster.master} ({workers} workers of {cores} slots; web UI {cluster.ui})")
+        while all(process.poll() is None for process in cluster.processes):
+            time.sleep(1)
+        raise click.ClickException("a process of the cluster ended; stopping the others")
+
+
 @cli.command()
 @config_options(PlaygroundConfig)
 def playground(**options) -> None:

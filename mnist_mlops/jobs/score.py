@@ -14,6 +14,7 @@ from mnist_mlops.scoring.config import ScoreConfig
 from mnist_mlops.scoring.output import AnswerWriter, check_output, counted, written_in_place
 from mnist_mlops.scoring.sources import Source, chunks, open_source
 from mnist_mlops.serving.model import answer_all, load_served
+from mnist_mlops.tuning.spark import check_spark
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ def run_scoring(config: ScoreConfig) -> dict[str, float]:
     check_output(output, config.overwrite)
     if source.rows == 0:
         raise MnistMlopsError(f"--input {config.input}: no rows")
+    master = config.spark_master or "local[*]"
+    if config.backend == "spark":
+        check_spark(master)
     if config.backend == "spark" and source.numbered:
         raise MnistMlopsError("--backend spark needs a key column in the input (--key): Spark reads rows in no "
                               "fixed order, so row numbers would not say which answer is whose")  # fmt: skip
@@ -52,7 +56,7 @@ def run_scoring(config: ScoreConfig) -> dict[str, float]:
             if config.backend == "spark":
                 from mnist_mlops.scoring.spark import score_on_spark
 
-                score_on_spark(source, config.model_uri, config.spark_master or "local[*]", partial)
+                score_on_spark(source, config.model_uri, master, partial)
             else:
                 score_locally(source, config.model_uri, partial, config.chunk_rows, config.quiet)
             rows, refused = counted(partial)

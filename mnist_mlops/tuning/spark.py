@@ -81,7 +81,6 @@ def spark_session(master: str, app: str, preload: tuple[str, ...] = ()) -> Itera
     workers start with the modules in preload already imported."""
     from pyspark.sql import SparkSession
 
-    check_spark(master)
     builder = (
         SparkSession.builder.master(master)
         .appName(app)
