@@ -16,7 +16,9 @@ class ScoreConfig:
         None, "Parquet file or folder (784 pixel columns, or an 'image' column of PNG/JPEG), or a folder of images."
     )
     output: str | None = option(
-        None, "Parquet to write: each row's key, digit, probabilities, number and refused reason."
+        None,
+        "Parquet to write: each row's key, digit, probabilities, number and refused reason (a file; "
+        "a folder of parts with --backend spark).",
     )
     model_uri: str = option("models:/mnist-digits@champion", "The served model to ask (models:/ or runs:/ URI).")
     key: str | None = option(

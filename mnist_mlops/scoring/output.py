@@ -56,7 +56,10 @@ class AnswerWriter:
         self.path, self.writer = path, None
 
     def write(self, keys: pd.Series, answers: pd.DataFrame) -> None:
-        """Append a chunk: each row's key and the model's answer."""
+        """Append a chunk: each row's key and the model's answer (pixel rows: their digit as the
+        number, none refused, as an image of one digit)."""
+        if "number" not in answers:
+            answers = answers.assign(number=answers["digit"].astype(str), refused="")
         table = pa.Table.from_pandas(answers[ANSWER.names], schema=ANSWER, preserve_index=False)
         table = table.add_column(0, keys.name, pa.array(keys))
         if self.writer is None:

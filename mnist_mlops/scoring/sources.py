@@ -104,7 +104,13 @@ def chunks(source: Source, rows: int) -> Iterator[tuple[pd.Series, pd.DataFrame]
         return
     columns = source.columns + ([] if source.key == ROW_KEY else [source.key])
     start = 0
-    for batch in ds.dataset(source.path, format="parquet").to_batches(columns=columns, batch_size=rows):
+    # Read as needed: by default the scanner buffers a file's row groups ahead, more of a larger file
+    # (a million rows peaked at 1.9 GiB, 100,000 at 0.8 GiB).
+    unbuffered = ds.ParquetFragmentScanOptions(pre_buffer=False)
+    scanner = ds.dataset(source.path, format="parquet").scanner(
+        columns=columns, batch_size=rows, batch_readahead=1, fragment_readahead=1, fragment_scan_options=unbuffered
+    )
+    for batch in scanner.to_batches():
         if batch.num_rows == 0:
             continue
         frame = batch.to_pandas()

@@ -21,7 +21,7 @@ from mlflow.types.schema import Array, Object, Property
 
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.native_logs import import_tensorflow
-from mnist_mlops.serving.inputs import IMAGE_PLACE, MAX_ROWS, InputError, Rows, encode_image, to_rows
+from mnist_mlops.serving.inputs import IMAGE_COLUMN, IMAGE_PLACE, MAX_ROWS, InputError, Rows, encode_image, to_rows
 from mnist_mlops.serving.litert import lite_forward, to_litert
 from mnist_mlops.tracking.models import SKLEARN_REQUIREMENTS, pinned
 
@@ -36,8 +36,7 @@ FOUND = Object([Property("digit", "long"), Property("probabilities", Array("doub
                 Property("box", Array("long")), Property("seen", "string", required=False)])  # fmt: skip
 # No input schema: the model takes pixels, tensors or images and checks them itself (inputs.py). An image's
 # answer also has the number it holds and each digit found (its box; with show=true, the 28x28 PNG it saw).
-# With answer_refused=true, an image without a readable digit is answered with its reason, not a 400
-# (and pixel rows get the number and refused columns too, so that every answer has the same columns).
+# With answer_refused=true, an image without a readable digit is answered with its reason, not a 400.
 SIGNATURE = ModelSignature(
     inputs=None,
     outputs=Schema([ColSpec("long", "digit"), ColSpec(Array("double"), "probabilities"),
@@ -45,7 +44,7 @@ SIGNATURE = ModelSignature(
                     ColSpec("string", "refused", required=False)]),
     params=ParamSchema([ParamSpec("show", "boolean", False), ParamSpec("answer_refused", "boolean", False)]),
 )  # fmt: skip
-SPARK_ANSWER = "digit long, probabilities array<double>, number string, refused string"  # answer_refused=true
+SPARK_ANSWER = "digit long, probabilities array<double>, number string, refused string"  # an image's, answer_refused
 IN_SERVER = "_MLFLOW_IS_IN_SERVING_ENVIRONMENT"  # "true" once `mlflow models serve` has loaded the model
 NOT_ONE = -1  # the digit of an image that holds several (read its number) or none (read refused)
 # model_config "output": what predict answers. Load with {"output": "digit"} for mlflow.models.evaluate,
@@ -75,9 +74,8 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
         """The digit and ten probabilities of each row (pixels, a tensor or an image; see serving/inputs.py);
         an image's answer also holds its number and digits (params: show, to add what the model saw)."""
         params = params or {}
-        answer_refused = bool(params.get("answer_refused", False))
         try:
-            rows = to_rows(model_input, answer_refused)
+            rows = to_rows(model_input, bool(params.get("answer_refused", False)))
         except InputError as error:
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error
         proba = np.asarray(self.probabilities(rows.pixels) if len(rows.pixels) else np.zeros((0, 10)), np.float64)
@@ -87,10 +85,7 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
         if self.output == "digit":
             return pd.Series(proba.argmax(axis=1), name="digit")
         # Plain lists of Python numbers: the server's JSON encoder then never calls back per number.
-        columns = {"digit": proba.argmax(axis=1).tolist(), "probabilities": proba.round(6).tolist()}
-        if answer_refused:  # batch scoring: pixel rows have an image's columns too, one digit each
-            columns |= {"number": list(map(str, columns["digit"])), "refused": [""] * len(proba)}
-        return answered(columns)
+        return answered({"digit": proba.argmax(axis=1).tolist(), "probabilities": proba.round(6).tolist()})
 
 
 def answered(columns: dict[str, list]) -> pd.DataFrame | list[dict]:
@@ -180,11 +175,18 @@ def answer(model, request: pd.DataFrame, params: dict | None = None) -> pd.DataF
 
 def spark_answers(session, model_uri: str, frame, columns: list[str]):
     """A Spark DataFrame's rows answered by the served model in Spark's workers (mlflow.pyfunc.spark_udf):
-    the model's digit, probabilities, number and refused reason as columns after the others."""
+    the digit, probabilities, number and refused reason as columns after the others (pixel rows:
+    their digit as the number, none refused, as an image of one digit)."""
     from pyspark.sql import functions
 
-    ask = mlflow.pyfunc.spark_udf(session, model_uri, result_type=SPARK_ANSWER, env_manager="local",
+    images = columns == [IMAGE_COLUMN]
+    result_type = SPARK_ANSWER if images else SPARK_ANSWER.rsplit(", number", 1)[0]
+    ask = mlflow.pyfunc.spark_udf(session, model_uri, result_type=result_type, env_manager="local",
                                   params={"answer_refused": True})  # fmt: skip
     # One struct argument reaches the model as a DataFrame with the input's column names.
-    answered = frame.withColumn("answer", ask(functions.struct(*columns)))
-    return answered.select(*[name for name in frame.columns if name not in columns], "answer.*")
+    answered = frame.withColumn("answer", ask(functions.struct(*columns))).select(
+        *[name for name in frame.columns if name not in columns], "answer.*"
+    )
+    if images:
+        return answered
+    return answered.withColumn("number", functions.col("digit").cast("string")).withColumn("refused", functions.lit(""))

@@ -31,6 +31,11 @@ def master_url(parallelism: int, master: str | None) -> str:
     return master or f"local[{parallelism}]"
 
 
+def on_this_machine(master: str) -> bool:
+    """Whether Spark's workers run on this machine, where they can import this package as it is."""
+    return master.startswith("local") or master.removeprefix("spark://").startswith(("127.0.0.1:", "localhost:"))
+
+
 def check_spark(master: str) -> None:
     """Fail with what to install or fix when pyspark, Java or a standalone master is missing."""
     try:
@@ -88,9 +93,9 @@ def spark_session(master: str, app: str, preload: tuple[str, ...] = ()) -> Itera
         .config("spark.ui.showConsoleProgress", "false")  # the jobs draw their own progress
     )
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers on this machine: this interpreter
-    if master.startswith("local"):
+    if on_this_machine(master):  # local[N], or a standalone cluster on 127.0.0.1 (`mnist-mlops spark-cluster`)
         builder = builder.config("spark.executorEnv.PYTHONPATH", str(PACKAGE.parent))
-    if master.startswith("local") and preload:  # a search's workers: TensorFlow and the trial's modules
+    if on_this_machine(master) and preload:  # a search's workers: TensorFlow and the trial's modules
         builder = builder.config(f"spark.executorEnv.{PRELOAD}", ",".join(preload)).config(
             "spark.python.daemon.module", "mnist_mlops.tuning.spark_daemon"
         )
