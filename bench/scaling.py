@@ -54,7 +54,7 @@ def search_on(slots: int) -> dict:
         with mlflow.start_run(run_name=f"slots-{slots}"):
             objective = fixed_cost_trial(active_parent())
             start = time.perf_counter()
-            options = dict(algo=tpe.suggest, show_progressbar=False, max_queue_len=slots)  # as the tune job
+            options = dict(algo=tpe.suggest, show_progressbar=False)  # as the tune job calls it
             fmin(objective, SPACE, max_evals=slots, trials=spark, rstate=np.random.default_rng(0), **options)
             warm = time.perf_counter()
             fmin(objective, SPACE, max_evals=slots + trials, trials=spark, rstate=np.random.default_rng(1), **options)

@@ -1,6 +1,7 @@
 """What a served model accepts, brought into 784-value rows of pixels in [0, 1].
 
-Accepted: 784 pixel columns or values per row (pixels in [0, 1], or 0-255 which is rescaled),
+Accepted: 784 pixel columns or values per row (pixels in [0, 1], or 0-255 which is rescaled), one
+column of 784-value arrays (as Spark passes an array column),
 (N, 28, 28) or (N, 28, 28, 1) tensors, and base64-encoded PNG or JPEG images of any size. An
 image's digits (one, or a number's several) are found on the paper and brought into MNIST form by
 serving/images.py; an image without a digit is refused. Anything else raises InputError naming the
@@ -123,6 +124,14 @@ def numbers_to_rows(values: np.ndarray) -> np.ndarray:
     return values.astype(np.float32)
 
 
+def stacked(column: pd.Series) -> np.ndarray:
+    """A column of 784-value arrays (Spark's arrays, Parquet's lists) as rows; a clear error if ragged."""
+    try:
+        return np.stack([np.asarray(value) for value in column])
+    except ValueError as error:
+        raise InputError(f"every array of the column must hold 784 pixels ({error})") from error
+
+
 def to_rows(model_input, answer_refused: bool = False) -> Rows:
     """Turn whatever the scoring server parsed from a request into pixel rows, one per digit; a
     refused image fails the request unless refusals are answered."""
@@ -140,6 +149,8 @@ def to_rows(model_input, answer_refused: bool = False) -> Rows:
     if isinstance(model_input, pd.DataFrame):
         if list(model_input.columns) == [IMAGE_COLUMN]:
             return images_to_rows(list(model_input[IMAGE_COLUMN]), answer_refused)
+        if model_input.shape[1] == 1 and isinstance(model_input.iloc[0, 0], (list, tuple, np.ndarray)):
+            return Rows(numbers_to_rows(stacked(model_input.iloc[:, 0])), None)
         if model_input.shape[1] != N_PIXELS:
             raise InputError(f"expected 784 pixel columns or one {IMAGE_COLUMN!r} column, got {model_input.shape[1]}")
         return Rows(numbers_to_rows(model_input.to_numpy()), None)

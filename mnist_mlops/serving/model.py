@@ -46,6 +46,7 @@ SIGNATURE = ModelSignature(
 )  # fmt: skip
 SPARK_ANSWER = "digit long, probabilities array<double>, number string, refused string"  # an image's, answer_refused
 IN_SERVER = "_MLFLOW_IS_IN_SERVING_ENVIRONMENT"  # "true" once `mlflow models serve` has loaded the model
+ARRAYS = "reads_pixel_arrays"  # metadata of versions whose input code reads a column of pixel arrays
 NOT_ONE = -1  # the digit of an image that holds several (read its number) or none (read refused)
 # model_config "output": what predict answers. Load with {"output": "digit"} for mlflow.models.evaluate,
 # whose classifier evaluator takes one prediction per row.
@@ -137,6 +138,7 @@ def log_serving_model(classifier_uri: str, network, example: np.ndarray) -> str:
             python_model=str(SERVED_CODE),
             artifacts=artifacts,
             model_config={"output": OUTPUTS[0]},
+            metadata={ARRAYS: True},
             signature=SIGNATURE,
             input_example=example,
             code_paths=[str(PACKAGE)],
@@ -180,11 +182,15 @@ def spark_answers(session, model_uri: str, frame, columns: list[str]):
     from pyspark.sql import functions
 
     images = columns == [IMAGE_COLUMN]
+    arrays = not images and (mlflow.models.get_model_info(model_uri).metadata or {}).get(ARRAYS, False)
     result_type = SPARK_ANSWER if images else SPARK_ANSWER.rsplit(", number", 1)[0]
     ask = mlflow.pyfunc.spark_udf(session, model_uri, result_type=result_type, env_manager="local",
                                   params={"answer_refused": True})  # fmt: skip
-    # One struct argument reaches the model as a DataFrame with the input's column names.
-    answered = frame.withColumn("answer", ask(functions.struct(*columns))).select(
+    # A struct reaches the model as a DataFrame with the input's column names (image, or the pixels');
+    # pixels go as one column of arrays, which Spark hands to Python three times faster than 784
+    # columns, to versions whose input code reads such a column.
+    asked = functions.array(*columns) if arrays else functions.struct(*columns)
+    answered = frame.withColumn("answer", ask(asked)).select(
         *[name for name in frame.columns if name not in columns], "answer.*"
     )
     if images:

@@ -244,9 +244,6 @@ def run_trials(config: TuneConfig, trials: Trials, folder: Path, tracking) -> No
         rstate=np.random.default_rng(config.seed + len(trials.trials)),
         early_stop_fn=checkpoint,
         show_progressbar=not config.quiet,
-        # Suggestions kept ready for SparkTrials, which starts waiting ones once a second: with one,
-        # a search started at most one trial a second however many slots were free.
-        max_queue_len=config.parallelism,
     )
     checkpoint.save(trials)  # the last trials, failed ones included
     tracking.retire_others({trial["result"].get("run_id") for trial in trials.trials})

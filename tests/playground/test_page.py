@@ -114,22 +114,25 @@ def answer_after(driver, act) -> tuple[str, float]:
 
 
 def seen_both(driver, before: str) -> None:
-    """Wait until both sides show a loaded image other than before; say what each shows if they do not."""
+    """Wait until both sides show a loaded image other than before; say what each shows if they do not.
+    Every image of a side counts (one may still leave as the next arrives) and is loaded eagerly (a lazy
+    image outside the window would never load)."""
     from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    states = "return ['A', 'B'].map(side => { const image = document.querySelector(`#seen-${side} img`);"
-    states += "return image ? [image.src, image.complete, image.naturalWidth] : null; });"
+    states = "return ['A', 'B'].map(side => Array.from(document.querySelectorAll(`#seen-${side} img`)).map("
+    states += "image => { image.loading = 'eager'; return [image.src, image.complete, image.naturalWidth]; }));"
 
     def shown(d) -> bool:
-        return all(state and state[1] and state[2] > 0 and state[0] != before for state in d.execute_script(states))
+        return all(any(loaded and width > 0 and src != before for src, loaded, width in side)
+                   for side in d.execute_script(states))  # fmt: skip
 
     try:
         WebDriverWait(driver, 30).until(shown)
     except TimeoutException:
         console = [entry["message"] for entry in driver.get_log("browser")][-10:]
         images = driver.execute_script(states)
-        raise AssertionError(f"images (src, complete, width): {images}; console: {console}") from None
+        raise AssertionError(f"images (src, complete, width) per side: {images}; console: {console}") from None
 
 
 def clear_canvas(driver) -> None:

@@ -33,6 +33,11 @@ def test_pixel_rows_pass_through(digits):
     assert np.array_equal(to_rows(digits).pixels, digits)
 
 
+def test_a_column_of_pixel_arrays_is_rows(digits):
+    """As Spark hands an array column to the model (score --backend spark)."""
+    assert np.array_equal(to_rows(pd.DataFrame({"0": list(digits * 255)})).pixels, to_rows(digits).pixels)
+
+
 def test_0_to_255_pixels_are_rescaled(digits):
     np.testing.assert_allclose(to_rows(pd.DataFrame(digits * 255)).pixels, digits, atol=1e-6)
 
@@ -103,6 +108,8 @@ def test_blank_paper_saved_as_jpeg_is_refused_and_a_faint_digit_is_not(digits):
         (pd.DataFrame({"image": ["bm90IGFuIGltYWdl"]}), "image 0: the bytes are not a PNG or JPEG image"),
         (pd.DataFrame({"image": ["***"]}), "image 0: not valid base64"),
         (pd.DataFrame({"image": [7]}), "image 0: expected a base64 string, got int"),
+        (pd.DataFrame({"0": [np.zeros(784), np.zeros(783)]}), "every array of the column must hold 784 pixels"),
+        (pd.DataFrame({"0": [np.zeros(10)]}), "expected rows of 784 pixels or 28x28 images, got shape (1, 10)"),
         (np.zeros((0, 784)), "the request holds no rows"),
         (np.zeros((MAX_ROWS + 1, 784)), f"send at most {MAX_ROWS}"),
         ({"pixels": [1]}, "a named input must be 'image'"),
