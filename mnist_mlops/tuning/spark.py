@@ -92,8 +92,8 @@ def spark_session(master: str, app: str, preload: tuple[str, ...] = ()) -> Itera
         .config("spark.ui.enabled", "false")  # no web UI port to collide with other jobs
         .config("spark.ui.showConsoleProgress", "false")  # the jobs draw their own progress
     )
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers on this machine: this interpreter
     if on_this_machine(master):  # local[N], or a standalone cluster on 127.0.0.1 (`mnist-mlops spark-cluster`)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # this interpreter, with this package
         builder = builder.config("spark.executorEnv.PYTHONPATH", str(PACKAGE.parent))
     if on_this_machine(master) and preload:  # a search's workers: TensorFlow and the trial's modules
         builder = builder.config(f"spark.executorEnv.{PRELOAD}", ",".join(preload)).config(
