@@ -4,7 +4,6 @@ import json
 import os
 import platform
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -37,13 +36,6 @@ def run_measured(args: list[str], workdir: Path) -> dict:
     seconds = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child's peak RSS
     return {"wall_seconds": round(seconds, 1), "peak_rss_gib": round(peak_kib / 2**20, 2)}
-
-
-def free_port() -> int:
-    """A port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def machine() -> dict:

@@ -30,12 +30,12 @@ import requests
 from mlflow.models import Model
 from PIL import Image
 
-from bench.common import REPO, free_port, write_report
+from bench.common import REPO, write_report
 from mnist_mlops.data import Split, load_mnist
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.evaluate.paper import PAPERS, encode, number_ink, on_kind, on_paper, photograph, white
 from mnist_mlops.evaluate.robustness import REFUSED, robustness_report
-from mnist_mlops.server import wait_until_answering
+from mnist_mlops.server import free_port, wait_until_answering
 from mnist_mlops.serving.images import read_digits
 from mnist_mlops.serving.model import SIGNATURE
 

@@ -13,8 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import REPO, free_port, write_report
-from mnist_mlops.server import wait_until_answering
+from bench.common import REPO, write_report
+from mnist_mlops.server import free_port, wait_until_answering
 
 LOADS = 5
 # In the page: when the last pointer lifted, and when both models' digits next showed (after Clear, their

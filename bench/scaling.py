@@ -26,12 +26,12 @@ import mlflow
 import numpy as np
 from hyperopt import Trials, fmin, hp, tpe
 
-from bench.common import REPO, free_port, run_measured, store_uri, write_report
+from bench.common import REPO, run_measured, store_uri, write_report
 from bench.fixed_cost import TRIAL_SECONDS, fixed_cost_trial
 from bench.scoring import write_pixels
 from bench.serving import register_champion
 from mnist_mlops.data import load_mnist
-from mnist_mlops.server import wait_until_answering
+from mnist_mlops.server import free_port, wait_until_answering
 from mnist_mlops.spark_cluster import spark_cluster, stop
 from mnist_mlops.tracking.trials import active_parent
 from mnist_mlops.tuning.search import TPE_GAMMA

@@ -32,12 +32,12 @@ import pandas as pd
 import psutil
 import requests
 
-from bench.common import REPO, free_port, store_uri, write_report
+from bench.common import REPO, store_uri, write_report
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import load_mnist
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.jobs.train import run_training
-from mnist_mlops.server import wait_until_answering
+from mnist_mlops.server import free_port, wait_until_answering
 
 REQUESTS_PER_CLIENT = {1: 300, 8: 60}
 ROUNDS = 5  # the champion and the floor alternate; each figure is the median round

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import requests
 
-from bench.common import REPO, free_port, write_report
+from bench.common import REPO, write_report
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.server import wait_until_answering
+from mnist_mlops.server import free_port, wait_until_answering
 
 ADMIN_PASSWORD = "bench-admin-password-1"
 USER = ("bench", "bench-user-password-1")

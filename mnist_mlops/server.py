@@ -4,6 +4,7 @@ with --auth MLflow's basic-auth app: users, passwords and per-experiment and per
 import importlib.util
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -108,6 +109,13 @@ def check_database_driver(backend_store_uri: str) -> None:
     if importlib.util.find_spec(driver) is None:
         fix = ": pip install 'mnist-mlops[postgres]'" if driver == "psycopg" else ""
         raise MnistMlopsError(f"the backend store {scheme}:// needs the {driver} package{fix}")
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback address now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_until_answering(url: str, process: subprocess.Popen, seconds: float) -> None:

@@ -7,7 +7,6 @@ until Ctrl-C; the tests start one as a fixture.
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 import requests
 
 from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.server import free_port
 
 HOST = "127.0.0.1"
 START_SECONDS = 120  # a JVM's start on a busy 2-core machine
@@ -31,13 +31,6 @@ class Cluster:
     master: str
     ui: str
     processes: list[subprocess.Popen]
-
-
-def free_port() -> int:
-    """A TCP port free on the loopback address now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def spark_class(name: str, *arguments: str, log: Path, env: dict) -> subprocess.Popen:

@@ -4,14 +4,15 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import cv2
 import mlflow
+import numpy as np
 import pandas as pd
 import psutil
 import pytest
@@ -19,6 +20,7 @@ import requests
 
 from mnist_mlops import tracking
 from mnist_mlops.data import load_mnist
+from mnist_mlops.server import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
@@ -118,6 +120,19 @@ def registered_store(tmp_path_factory) -> Path:
     return folder
 
 
+def registered_copy(registered_store: Path, tmp_path_factory, name: str) -> Path:
+    """A copy of the registered store, for a module whose runs or corrections go into it."""
+    folder = tmp_path_factory.mktemp(name) / "store"
+    shutil.copytree(registered_store, folder)
+    return folder
+
+
+def photo_png(gray: np.ndarray, side: int = 140) -> bytes:
+    """A digit in [0, 1] as a client photographs it: dark ink on white, side x side PNG bytes."""
+    ink = cv2.resize(gray, (side, side), interpolation=cv2.INTER_LINEAR)
+    return cv2.imencode(".png", (255 - ink * 255).astype(np.uint8))[1].tobytes()
+
+
 @pytest.fixture
 def tracking_store(tmp_path: Path) -> str:
     """Run the test in a temporary folder whose SQLite file is the MLflow store; return its URI."""
@@ -129,12 +144,6 @@ def tracking_store(tmp_path: Path) -> str:
 def small_mnist():
     """1,000 stratified training images (900 train, 100 validation) and the full test set."""
     return load_mnist(limit=1000, seed=7)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def terminal_signals() -> None:

@@ -3,7 +3,6 @@ two workers, each its own JVM): a search and batch scoring run on it, Ctrl-C sto
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.jobs.score import run_scoring
 from mnist_mlops.jobs.tune import run_search
 from mnist_mlops.scoring.config import ScoreConfig
-from tests.conftest import REPO, still_running, terminal_signals, tree_of
+from tests.conftest import REPO, photo_png, registered_copy, still_running, terminal_signals, tree_of
 
 pytestmark = pytest.mark.slow
 
@@ -47,9 +46,7 @@ def cluster(tmp_path_factory):
 @pytest.fixture(scope="module")
 def store(registered_store, tmp_path_factory, temporary_store):
     """A copy of the registered store, entered for the module."""
-    folder = tmp_path_factory.mktemp("cluster") / "store"
-    shutil.copytree(registered_store, folder)
-    with temporary_store(folder):
+    with temporary_store(folder := registered_copy(registered_store, tmp_path_factory, "cluster")):
         yield folder
 
 
@@ -57,15 +54,12 @@ def store(registered_store, tmp_path_factory, temporary_store):
 def inputs(store, small_mnist) -> Path:
     """200 test digits as pixels.parquet (0-255, an id), images.parquet (140x140 PNG bytes, an id; row
     3 is not an image) and files/ (the same PNGs, one file each)."""
-    import cv2
-
     folder = store / "inputs"
     (folder / "files").mkdir(parents=True)
     pixels = pd.DataFrame((small_mnist.test.x[:200] * 255).round().astype(np.uint8), columns=list(map(str, range(784))))
     pixels.insert(0, "id", range(200))
     pixels.to_parquet(folder / "pixels.parquet")
-    encoded = [cv2.imencode(".png", (255 - cv2.resize(image, (140, 140)) * 255).astype(np.uint8))[1].tobytes()
-               for image in small_mnist.test.images[:200, ..., 0]]  # fmt: skip
+    encoded = [photo_png(image) for image in small_mnist.test.images[:200, ..., 0]]
     encoded[3] = b"not an image"
     pd.DataFrame({"id": range(200), "image": encoded}).to_parquet(folder / "images.parquet")
     for number, image in enumerate(encoded):

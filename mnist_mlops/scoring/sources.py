@@ -102,7 +102,7 @@ def chunks(source: Source, rows: int) -> Iterator[tuple[pd.Series, pd.DataFrame]
             names = pd.Series([file.name for file in files], name=FILE_KEY)
             yield names, image_requests([file.read_bytes() for file in files])
         return
-    columns = source.columns + ([] if source.key == ROW_KEY else [source.key])
+    columns = source.columns + ([] if source.numbered else [source.key])
     start = 0
     # Read as needed: by default the scanner buffers a file's row groups ahead, more of a larger file
     # (a million rows peaked at 1.9 GiB, 100,000 at 0.8 GiB).
@@ -114,7 +114,7 @@ def chunks(source: Source, rows: int) -> Iterator[tuple[pd.Series, pd.DataFrame]
         if batch.num_rows == 0:
             continue
         frame = batch.to_pandas()
-        keys = pd.Series(range(start, start + len(frame)), name=ROW_KEY) if source.key == ROW_KEY else frame[source.key]
+        keys = pd.Series(range(start, start + len(frame)), name=ROW_KEY) if source.numbered else frame[source.key]
         start += len(frame)
         if source.kind == "images":
             yield keys.reset_index(drop=True), image_requests(list(frame[IMAGE_COLUMN]))

@@ -2,10 +2,8 @@
 answered as the served model answers them, refusals kept on their rows, the run recorded, and an
 output that is complete or absent."""
 
-import shutil
 from pathlib import Path
 
-import cv2
 import mlflow
 import numpy as np
 import pandas as pd
@@ -18,22 +16,16 @@ from mnist_mlops.jobs.score import run_scoring
 from mnist_mlops.scoring.config import ScoreConfig
 from mnist_mlops.serving.inputs import image_requests
 from mnist_mlops.serving.model import answer_all, load_served
+from tests.conftest import photo_png, registered_copy
 
 CHAMPION = "models:/mnist-digits@champion"
 ROWS = 300
 
 
-def png(gray: np.ndarray) -> bytes:
-    """A digit in [0, 1] as a client photographs it: dark ink on white, 140x140."""
-    return cv2.imencode(".png", (255 - cv2.resize(gray, (140, 140)) * 255).astype(np.uint8))[1].tobytes()
-
-
 @pytest.fixture(scope="module")
 def store(registered_store, tmp_path_factory, temporary_store):
     """A copy of the registered store (the scoring runs go into it), entered for the module."""
-    folder = tmp_path_factory.mktemp("score") / "store"
-    shutil.copytree(registered_store, folder)
-    with temporary_store(folder):
+    with temporary_store(folder := registered_copy(registered_store, tmp_path_factory, "score")):
         yield folder
 
 
@@ -50,8 +42,8 @@ def inputs(store, small_mnist) -> Path:
     pixels.to_parquet(folder / "pixels.parquet")
     pixels[:100].to_parquet(folder / "split" / "a.parquet")
     pixels[100:].to_parquet(folder / "split" / "b.parquet")
-    images = [png(image) for image in small_mnist.test.images[:40, ..., 0]]
-    images[3], images[5], images[7] = b"not an image", png(np.zeros((28, 28), np.float32)), None
+    images = [photo_png(image) for image in small_mnist.test.images[:40, ..., 0]]
+    images[3], images[5], images[7] = b"not an image", photo_png(np.zeros((28, 28), np.float32)), None
     pd.DataFrame({"id": range(40), "image": images}).to_parquet(folder / "images.parquet")
     for number, image in enumerate(images):
         if image is not None:

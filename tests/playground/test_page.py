@@ -5,17 +5,15 @@ its answers checked against a real `mlflow models serve` of the same version."""
 import base64
 import os
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import requests
 
-from tests.conftest import REPO
+from tests.conftest import REPO, photo_png, registered_copy
 
 pytestmark = pytest.mark.slow
 ANSWER = re.compile(r"^(\d+\n|No answer)")  # a digit or number read, or the reason for none (not a timer)
@@ -26,9 +24,7 @@ SCREENSHOT = REPO / "docs" / "playground.png"  # the README's picture of the pag
 def store(registered_store, tmp_path_factory) -> Path:
     """A copy of the registered store (the kNN champion, version 1; the one-epoch network, version 2, the
     challenger), which the page's corrections may write to."""
-    folder = tmp_path_factory.mktemp("playground") / "store"
-    shutil.copytree(registered_store, folder)
-    return folder
+    return registered_copy(registered_store, tmp_path_factory, "playground")
 
 
 def environment(store: Path) -> dict:
@@ -66,8 +62,7 @@ def served(store, servers) -> str:
 def digit_png(small_mnist, tmp_path_factory) -> Path:
     """A test digit (a 7) as a client would photograph it: dark ink on white, 140x140 PNG."""
     path = tmp_path_factory.mktemp("digit") / "seven.png"
-    ink = cv2.resize(small_mnist.test.images[0, ..., 0], (140, 140), interpolation=cv2.INTER_LINEAR)
-    cv2.imwrite(str(path), (255 - ink * 255).astype(np.uint8))
+    path.write_bytes(photo_png(small_mnist.test.images[0, ..., 0]))
     return path
 
 
