@@ -3,6 +3,9 @@ each with its ten probabilities and the 28x28 image it saw; a wrong answer can b
 feedback set that `robustness --suite feedback` and `registry compare` score."""
 
 import base64
+import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,21 +27,34 @@ class Said:
 
     text: str  # the digit, the number or the reason it gave none (Markdown)
     chart: dict[str, float] | None  # the ten probabilities (of the least sure digit of a number)
-    seen: np.ndarray | None  # what it saw, enlarged
+    seen: str | None  # a PNG file of what it saw, enlarged
     reading: str  # what it read, to compare the two models by: the number, or "" for none
 
 
-def seen_of(answer: dict) -> np.ndarray | None:
-    """The 28x28 images the model was given, side by side and enlarged."""
+def seen_of(answer: dict, folder: Path) -> str | None:
+    """The 28x28 images the model was given, side by side and enlarged, as a PNG file in folder.
+
+    Gradio rewrites an image it is handed as an array in place, at a path named by its content, which
+    both columns share (they see the same digits) and a repeated event writes again; a browser then
+    fetching it got a truncated file (ERR_CONTENT_LENGTH_MISMATCH) and showed no image. A file is
+    copied into Gradio's cache under a temporary name and renamed, once."""
     seen = [cv2.imdecode(np.frombuffer(base64.b64decode(digit["seen"]), np.uint8), cv2.IMREAD_GRAYSCALE)
             for digit in answer.get("digits") or [] if digit.get("seen")]  # fmt: skip
     if not seen:
         return None
-    return cv2.resize(np.hstack(seen), None, fx=SEEN_SCALE, fy=SEEN_SCALE, interpolation=cv2.INTER_NEAREST)
+    enlarged = cv2.resize(np.hstack(seen), None, fx=SEEN_SCALE, fy=SEEN_SCALE, interpolation=cv2.INTER_NEAREST)
+    png = cv2.imencode(".png", enlarged)[1].tobytes()
+    path = folder / f"{hashlib.sha256(png).hexdigest()[:16]}.png"
+    if not path.exists():
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as partial:
+            partial.write(png)
+        os.replace(partial.name, path)
+    return str(path)
 
 
-def said_by(source: Source, image: bytes) -> Said:
-    """What one model says of an image, or why it says nothing; never a stack trace."""
+def said_by(source: Source, image: bytes, folder: Path) -> Said:
+    """What one model says of an image, or why it says nothing; never a stack trace (what it saw: a
+    PNG file in folder)."""
     try:
         answer = source.answer(image)
     except MnistMlopsError as error:
@@ -52,7 +68,7 @@ def said_by(source: Source, image: bytes) -> Said:
         text = f"## {answer['number']}\n{max(least_sure['probabilities']):.1%} sure"
     else:
         text = f"## {answer['number']}\n{len(digits)} digits; the chart is the least sure one's"
-    return Said(text, chart, seen_of(answer), answer["number"])
+    return Said(text, chart, seen_of(answer, folder), answer["number"])
 
 
 def verdict(first: Said, second: Said) -> str:
@@ -65,6 +81,7 @@ def verdict(first: Said, second: Said) -> str:
 def build_page(found: dict[str, Source]) -> gr.Blocks:
     """The page: the inputs, two model columns, their verdict and the correction box."""
     names = list(found)
+    seen_files = tempfile.TemporaryDirectory(prefix="mnist-playground-")  # removed with the page
     with gr.Blocks(title="mnist-mlops playground") as page:
         gr.Markdown("# Draw a digit, or send a photo\nTwo models read it side by side.")
         judged = gr.Markdown(elem_id="verdict")
@@ -103,7 +120,8 @@ def build_page(found: dict[str, Source]) -> gr.Blocks:
             """Both models' answers to the image, and the verdict."""
             if image is None:
                 return [None, "", None, None, "", None, None, "Draw a digit or send a photo."]
-            one, two = said_by(found[first], image), said_by(found[second], image)
+            folder = Path(seen_files.name)
+            one, two = said_by(found[first], image, folder), said_by(found[second], image, folder)
             return [image, one.text, one.chart, one.seen, two.text, two.chart, two.seen, verdict(one, two)]
 
         def read_drawing(drawing: str | None, first: str, second: str) -> list:
