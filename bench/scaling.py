@@ -34,7 +34,7 @@ from mnist_mlops.data import load_mnist
 from mnist_mlops.server import free_port, wait_until_answering
 from mnist_mlops.spark_cluster import spark_cluster, stop
 from mnist_mlops.tracking.trials import active_parent
-from mnist_mlops.tuning.search import TPE_GAMMA
+from mnist_mlops.tuning.search import TPE_GAMMA, one_per_id
 from mnist_mlops.tuning.spark import spark_trials
 
 TRIALS_PER_SLOT = 8  # after one warm-up trial per slot
@@ -54,7 +54,8 @@ def search_on(slots: int) -> dict:
         with mlflow.start_run(run_name=f"slots-{slots}"):
             objective = fixed_cost_trial(active_parent())
             start = time.perf_counter()
-            options = dict(algo=tpe.suggest, show_progressbar=False)  # as the tune job calls it
+            # as the tune job calls it: a proposal waiting per slot, and one trial per id from TPE
+            options = dict(algo=one_per_id(tpe.suggest), max_queue_len=slots, show_progressbar=False)
             fmin(objective, SPACE, max_evals=slots, trials=spark, rstate=np.random.default_rng(0), **options)
             warm = time.perf_counter()
             fmin(objective, SPACE, max_evals=slots + trials, trials=spark, rstate=np.random.default_rng(1), **options)

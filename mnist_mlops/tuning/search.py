@@ -108,10 +108,27 @@ def default_point(config: TuneConfig) -> dict:
         raise MnistMlopsError(f"the {config.family} defaults cannot start the search: {error}") from error
 
 
+def one_per_id(follow):
+    """An algo that asks follow once per new trial id. fmin hands over as many ids as its queue has
+    room for, and TPE proposes one trial per call whatever it is given: an id left without a trial
+    would be a gap in the trial numbers."""
+
+    def algo(new_ids: list, domain, trials, seed):
+        return [doc for k, tid in enumerate(new_ids) for doc in follow([tid], domain, trials, seed + k)]
+
+    return algo
+
+
+def queue_length(config: TuneConfig) -> int:
+    """Proposals fmin keeps waiting: one per slot on Spark, whose dispatcher starts every waiting
+    trial on its once-a-second poll (a queue of one starts one trial a second at most); one here."""
+    return config.parallelism if config.backend == "spark" else 1
+
+
 def suggest(config: TuneConfig):
     """Hyperopt's algo: the family's default configuration as trial 1 of a new search, so that the
     search's best is never worse on validation than the default; then TPE or random search."""
-    follow = (
+    follow = one_per_id(
         functools.partial(tpe.suggest, n_startup_jobs=startup_trials(config), gamma=TPE_GAMMA)
         if config.algo == "tpe"
         else rand.suggest
@@ -239,6 +256,7 @@ def run_trials(config: TuneConfig, trials: Trials, folder: Path, tracking) -> No
         hyperopt_space(models.family(config.family).space),
         algo=suggest(config),
         max_evals=config.max_evals,
+        max_queue_len=queue_length(config),
         trials=trials,
         timeout=config.timeout,
         rstate=np.random.default_rng(config.seed + len(trials.trials)),

@@ -1,17 +1,31 @@
-"""The search engine's rules: TPE's start-up trials, and when the pruner may stop a trial."""
+"""The search engine's rules: TPE's start-up trials, proposals for a deep queue, and when the pruner
+may stop a trial."""
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
+from hyperopt import STATUS_OK, Trials, fmin
 
+from mnist_mlops import models
 from mnist_mlops.config import TuneConfig
-from mnist_mlops.tuning.search import MIN_CURVES, pruner, startup_trials
+from mnist_mlops.tuning.search import MIN_CURVES, pruner, startup_trials, suggest
+from mnist_mlops.tuning.spaces import hyperopt_space
 
 
 @pytest.mark.parametrize(("max_evals", "given", "expected"), [(4, None, 3), (12, None, 3), (40, None, 10),
                                                               (100, None, 10), (100, 25, 25)])  # fmt: skip
 def test_startup_trials_are_a_quarter_of_the_budget_from_3_to_10(max_evals, given, expected):
     assert startup_trials(TuneConfig(family="knn", max_evals=max_evals, startup_trials=given)) == expected
+
+
+def test_a_queue_of_four_gets_a_trial_for_every_id_past_the_startup_trials():
+    config = TuneConfig(family="knn", max_evals=12, startup_trials=3)
+    trials = Trials()
+    fmin(lambda sample: {"status": STATUS_OK, "loss": float(np.random.rand())},
+         hyperopt_space(models.family("knn").space), algo=suggest(config), max_evals=12, max_queue_len=4,
+         trials=trials, rstate=np.random.default_rng(0), show_progressbar=False)  # fmt: skip
+    assert [trial["tid"] for trial in trials.trials] == list(range(12))  # TPE alone fills one id per call
 
 
 class Curves(SimpleNamespace):
