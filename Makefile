@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DEV := $(VENV)/.installed-dev
 
-.PHONY: run test test-fast lint bench clean browser postgres
+.PHONY: run test test-fast pictures lint bench clean browser postgres
 
 run: $(INSTALLED)  ## the main job, tracked in sqlite:///mlflow.db in this folder
 	$(BIN)/mnist-mlops pipeline
@@ -21,6 +21,9 @@ test: $(DEV) browser postgres  ## the whole test suite, slow tests included (wha
 
 test-fast: $(DEV)  ## the suite without the slow tests
 	$(PYTEST) -m "not slow"
+
+pictures: $(DEV) browser  ## the docs' screenshots of the MLflow UI and the playground, taken by their tests
+	$(PYTEST) --pictures tests/jobs/test_pipeline.py tests/playground/test_page.py
 
 lint: $(DEV)
 	$(BIN)/ruff check mnist_mlops tests bench

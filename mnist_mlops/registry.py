@@ -1,6 +1,7 @@
 """The MLflow Model Registry: versions of `mnist-digits`, the aliases `challenger` and `champion`,
 and the promotion rule's decision recorded on each version. Every job registers through register()."""
 
+import json
 from dataclasses import dataclass
 
 import mlflow
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.utils.mlflow_tags import MLFLOW_MODEL_VERSIONS
 
 from mnist_mlops.data import Split
 from mnist_mlops.errors import MnistMlopsError
@@ -126,6 +128,16 @@ def champion_version() -> str | None:
         return None
 
 
+def champion_metrics() -> dict[str, float]:
+    """The champion's version and its val and test accuracy, as a summary run logs them; none without one."""
+    version = champion_version()
+    if version is None:
+        return {}
+    tags = resolve(CHAMPION).tags
+    accuracy = {f"champion_{split}_accuracy": float(tags[f"{split}_accuracy"]) for split in ("val", "test")}
+    return {"champion_version": float(version), **accuracy}
+
+
 def load(reference: str):
     """Load a registered version as a pyfunc model."""
     return mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/{resolve(reference).version}")
@@ -137,15 +149,29 @@ def predicted_digits(reference: str, rows: np.ndarray) -> np.ndarray:
 
 
 def apply(version: str, decision: Decision) -> Promotion:
-    """Move `champion` to version if the decision promotes it; write the evidence as tags on it."""
+    """Move `champion` to version if the decision promotes it; write the evidence as tags on it and
+    the decision into its description."""
     if decision.promoted:
         MlflowClient().set_registered_model_alias(MODEL_NAME, CHAMPION, version)
     tag_version(version, decision.tags)
+    describe(version)
     return Promotion(version, decision.promoted, decision.text)
 
 
+def describe(version: str) -> None:
+    """A version's description, one line from its tags: the model's name and family, val and test
+    accuracy, and the promotion rule's decision (with McNemar's p)."""
+    tags = MlflowClient().get_model_version(MODEL_NAME, version).tags
+    said = [f"{tags.get('model_name', '?')} ({tags.get('model_family', '?')})"]
+    measured = [split for split in ("val", "test") if f"{split}_accuracy" in tags]
+    said += [f"{split} {float(tags[f'{split}_accuracy']):.2%}" for split in measured]
+    said.append(tags.get("promotion_decision", "not decided"))
+    MlflowClient().update_model_version(MODEL_NAME, version, description=" · ".join(said))
+
+
 def create_version(model_uri: str, run_id: str, tags: dict[str, str]) -> str:
-    """A new version of mnist-digits for a logged model (models:/<model id>); the registered model is
+    """A new version of mnist-digits for a logged model (models:/<model id>), listed on that model as
+    mlflow.register_model lists it (the tag the UI's Models tab reads); the registered model is
     created on first use. MlflowClient, unlike mlflow.register_model, prints nothing."""
     client = MlflowClient()
     try:
@@ -153,17 +179,24 @@ def create_version(model_uri: str, run_id: str, tags: dict[str, str]) -> str:
     except MlflowException:
         client.create_registered_model(MODEL_NAME)
     model_id = model_uri.removeprefix("models:/")
-    return str(client.create_model_version(MODEL_NAME, model_uri, run_id, tags=tags, model_id=model_id).version)
+    version = str(client.create_model_version(MODEL_NAME, model_uri, run_id, tags=tags, model_id=model_id).version)
+    if model_id.startswith("m-"):  # a logged model's id (not a registered version's models:/name/N)
+        listed = json.loads(client.get_logged_model(model_id).tags.get(MLFLOW_MODEL_VERSIONS, "[]"))
+        listed.append({"name": MODEL_NAME, "version": version})
+        client.set_logged_model_tags(model_id, {MLFLOW_MODEL_VERSIONS: json.dumps(listed)})
+    return version
 
 
 def register(
-    model_uri: str, family: str, metrics: dict[str, float], source_run_id: str, test: Split, test_digits: np.ndarray
-) -> Promotion:
-    """Register a model as a new `challenger` version and let the promotion rule decide whether it
-    becomes champion, from its test predictions and the champion's. source_run_id names the run
-    whose evaluation figures describe the model."""
+    model_uri: str, family: str, name: str, metrics: dict[str, float], source_run_id: str, test: Split,
+    test_digits: np.ndarray,
+) -> Promotion:  # fmt: skip
+    """Register a model (of family, logged as name) as a new `challenger` version and let the promotion
+    rule decide whether it becomes champion, from its test predictions and the champion's.
+    source_run_id names the run whose evaluation figures describe the model."""
     tags = {
         "model_family": family,
+        "model_name": name,
         "test_accuracy": f"{metrics['test_accuracy']:.6f}",
         "val_accuracy": f"{metrics['val_accuracy']:.6f}",
         "source_run_id": source_run_id,

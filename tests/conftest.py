@@ -35,6 +35,7 @@ LISTED_SKIPS: dict[str, str] = {}
 
 def pytest_addoption(parser):
     parser.addoption("--fail-on-skip", action="store_true", help="fail the run if a test not in LISTED_SKIPS skips")
+    parser.addoption("--pictures", action="store_true", help="save the screenshots tests take into docs/")
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -228,6 +229,13 @@ def browser():
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="session")
+def pictures(request, tmp_path_factory) -> Path:
+    """Where tests save the screenshots they take: docs/ with --pictures (the docs' pictures), else a
+    temporary folder."""
+    return REPO / "docs" if request.config.getoption("--pictures") else tmp_path_factory.mktemp("pictures")
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ def fit_and_track(config: BaselineConfig, name: str, data: Mnist, nested: bool) 
         tracking.log_params({**{field: getattr(config, field) for field in RUN_FIELDS}, "model": name, **params})
         tracking.log_datasets(data)
         fitted = fit(family, params, data, config.seed)
-        recorded = record(fitted, data, name, name, config.seed, said=f"baseline {name}")
+        recorded = record(fitted, data, name, models.model_name(name), name, config.seed, said=f"baseline {name}")
     return {"model": name, "run_id": run_id, **recorded.metrics}
 
 

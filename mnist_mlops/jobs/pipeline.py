@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from mnist_mlops import tracking
+from mnist_mlops import registry, tracking
 from mnist_mlops.config import (
     JOB_FIELDS,
     RUN_CONFIG_FIELDS,
@@ -16,7 +16,7 @@ from mnist_mlops.config import (
     TuneConfig,
 )
 from mnist_mlops.jobs.baseline import run_baselines
-from mnist_mlops.jobs.robustness import run_robustness
+from mnist_mlops.jobs.robustness import MEANS, run_robustness
 from mnist_mlops.jobs.train import run_training
 from mnist_mlops.jobs.tune import run_search
 
@@ -64,5 +64,8 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
         tracking.log_csv(summary.set_index("stage"), "pipeline.csv")
         run_fields = {key: shared[key] for key in RUN_CONFIG_FIELDS}
         robustness = run_robustness(RobustnessConfig(limit=config.limit, **run_fields))
-    metrics = robustness.metrics
+        metrics = robustness.metrics
+        means = {name: metrics[name] for name in MEANS}
+        tracking.log_metrics({**registry.champion_metrics(), **means, "search_trials": float(len(search.history))})
+        tracking.log_table(summary)
     return PipelineResult(summary, metrics["robust_mean_accuracy"], metrics["robust_paper_mean_accuracy"])

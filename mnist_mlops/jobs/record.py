@@ -27,31 +27,34 @@ class Recorded:
 
 
 def record(
-    fitted: Fitted, data: Mnist, family: str, title: str, seed: int, register: bool = False, step: int = 0,
-    said: str | None = None,
+    fitted: Fitted, data: Mnist, family: str, name: str, title: str, seed: int, register: bool = False,
+    step: int = 0, said: str | None = None,
 ) -> Recorded:  # fmt: skip
-    """Evaluate a fitted model on every split and say what it found (as said, or title); log it, its
-    report and its metrics linked to it at step on the active run; with register, register it."""
+    """Evaluate a fitted model on every split and say what it found (as said, or title); log it as
+    name (models.model_name), its report and its metrics linked to it at step on the active run; with
+    register, register it."""
     report = evaluate(fitted, data, title, seed)
     log.info(found(said or title, report.metrics))
     example = data.val.x[:N_EXAMPLES]
-    model_uri = tracking.log_model(fitted.classifier, example)
+    model_uri = tracking.log_model(fitted.classifier, example, name)
     tracking.log_report(report, step=step, model_uri=model_uri, data=data)
-    promotion = offer(fitted.classifier, model_uri, family, report, data, example) if register else None
+    promotion = offer(fitted.classifier, model_uri, family, name, report, data, example) if register else None
     return Recorded(report.metrics, model_uri, promotion)
 
 
 def offer(
-    classifier: Classifier, classifier_uri: str, family: str, report: Report, data: Mnist, example: np.ndarray
-) -> registry.Promotion:
+    classifier: Classifier, classifier_uri: str, family: str, name: str, report: Report, data: Mnist,
+    example: np.ndarray,
+) -> registry.Promotion:  # fmt: skip
     """Log the serving model around a classifier logged at classifier_uri on the active run, register it
     as the challenger and let the promotion rule decide on its paired test predictions; tag the run."""
     source_run_id = tracking.active_run_id()
     network = classifier.estimator if classifier.flavor == "keras" else None
-    served_uri = log_serving_model(classifier_uri, network, example)
+    served_uri = log_serving_model(classifier_uri, network, example, name)
     scores = {key: value for key, value in report.metrics.items() if key.startswith(("val_", "test_"))}
     tracking.log_model_metrics(served_uri, scores, data)
-    promotion = registry.register(served_uri, family, report.metrics, source_run_id, data.test, report.test_digits)
+    test_digits = report.test_digits
+    promotion = registry.register(served_uri, family, name, report.metrics, source_run_id, data.test, test_digits)
     log.info(f"{family}: registered as version {promotion.version} of {registry.MODEL_NAME}, {promotion.decision}")
     tracking.log_metrics({"registered_version": float(promotion.version)})
     tracking.set_tags({"registered_version": promotion.version, "promotion_decision": promotion.decision})

@@ -97,6 +97,8 @@ def run_robustness(config: RobustnessConfig) -> RobustnessResult:
             report = Report({"feedback_accuracy": feedback_accuracy(model, feedback), "feedback_images": len(feedback)})
         report.metrics["robustness_seconds"] = time.perf_counter() - start
         tracking.log_report(report)
+        for file_name, table in report.tables.items():  # also as tables the UI compares across runs
+            tracking.log_table(table.reset_index(), file_name.replace(".csv", ".json"))
         means = {name: report.metrics[name] for name in MEANS if name in report.metrics}
         said = ", ".join(f"{name} {report.metrics[name]:.4f}" for name in (*MEANS, *FEEDBACK) if name in report.metrics)
         log.info(f"robustness of {config.model_uri}: {said}")

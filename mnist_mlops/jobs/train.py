@@ -3,9 +3,12 @@
 
 from dataclasses import asdict, dataclass
 
+import pandas as pd
+
 from mnist_mlops import models, tracking
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import Mnist, load_mnist
+from mnist_mlops.evaluate.metrics import split_metrics
 from mnist_mlops.evaluate.report import uncalibrated_metrics
 from mnist_mlops.jobs.record import record
 from mnist_mlops.registry import Promotion
@@ -33,26 +36,33 @@ def run_training(config: TrainConfig) -> TrainResult:
         params = family.hyperparameters(config)  # the config, with the architecture's recipe where it is unset
         tracking.log_params({**asdict(config), **params})
         tracking.log_datasets(data)
-        fitted = fit_members(config, family, params, data)
+        fitted, leaderboard = fit_members(config, family, params, data)
         if config.calibrate:
             tracking.log_metrics(uncalibrated_metrics(fitted, data))
             fitted = calibrate(fitted, data)
             tracking.log_metrics({"temperature": fitted.classifier.temperature})
         # Like MLflow's Keras autologging: the kept model's figures are the step after the last epoch.
         step = fitted.epochs.run + 1
-        recorded = record(fitted, data, config.arch, config.arch, config.seed, register=config.register, step=step)
+        name = models.model_name(config.arch, members=config.members, calibrated=config.calibrate)
+        recorded = record(fitted, data, config.arch, name, config.arch, config.seed, config.register, step)
+        if config.members > 1:  # the members and their average, comparable on the train run's row
+            average = {"model": name, "val_accuracy": recorded.metrics["val_accuracy"]}
+            tracking.log_table(pd.DataFrame([*leaderboard, average]))
     model = fitted.classifier.estimator
     return TrainResult(run_id, recorded.model_uri, recorded.metrics, model, recorded.promotion)
 
 
-def fit_members(config: TrainConfig, family: models.Family, params: dict, data: Mnist) -> Fitted:
+def fit_members(config: TrainConfig, family: models.Family, params: dict, data: Mnist) -> tuple[Fitted, list[dict]]:
     """Fit the network; with --members N, N networks averaged as one model, the i-th with seed + i
-    (one seed would give each the same mistakes) on a run of its own nested under this one."""
+    (one seed would give each the same mistakes) on a run of its own nested under this one. Also
+    return each member's name and validation accuracy."""
     if config.members == 1:
-        return fit(family, params, data, config.seed, on_epoch_end=tracking.log_epoch)
-    members = []
+        return fit(family, params, data, config.seed, on_epoch_end=tracking.log_epoch), []
+    members, leaderboard = [], []
     for seed in range(config.seed, config.seed + config.members):
         with tracking.run(f"{config.arch}-seed-{seed}", {"model_family": config.arch, "model_kind": "member"}):
             tracking.log_params({"seed": seed})
             members.append(fit(family, params, data, seed, on_epoch_end=tracking.log_epoch))
-    return averaged(members)
+            scores = split_metrics("val", data.val.y, members[-1].predict_proba(data.val)[0])
+            leaderboard.append({"model": f"{config.arch}-seed-{seed}", "val_accuracy": scores["val_accuracy"]})
+    return averaged(members), leaderboard

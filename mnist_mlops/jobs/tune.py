@@ -66,7 +66,8 @@ def run_search(config: TuneConfig) -> SearchResult:
         log_search_summary(config, history, best, best_params)
         fitted = search.fit_params(config, best_params, data)
         said = f"tuned {config.family} (trial {int(best['trial'])} of {len(history)})"
-        tuned = record(fitted, data, config.family, f"tuned {config.family}", config.seed, register=True, said=said)
+        name, title = models.model_name(config.family, tuned=True), f"tuned {config.family}"
+        tuned = record(fitted, data, config.family, name, title, config.seed, register=True, said=said)
         ensemble = run_ensemble(config, trials, fitted, data) if config.ensemble else None
     best_value = float(best[config.metric])
     return SearchResult(parent, best_params, best_value, history, tuned.metrics, tuned.promotion, ensemble)
@@ -86,13 +87,16 @@ def run_ensemble(config: TuneConfig, trials, best: Fitted, data: Mnist) -> Promo
         refits = zip(chosen[1:], seeds[1:], strict=True)
         members = [best, *(search.fit_params(replace(config, seed=seed), params, data) for (_, params), seed in refits)]
         title, said = f"ensemble of {len(chosen)} {config.family}", f"ensemble of trials {numbers}"
-        return record(averaged(members), data, config.family, title, config.seed, register=True, said=said).promotion
+        name = models.model_name(config.family, members=len(chosen), tuned=True)
+        recorded = record(averaged(members), data, config.family, name, title, config.seed, register=True, said=said)
+        return recorded.promotion
 
 
 def log_search_summary(config: TuneConfig, history: pd.DataFrame, best: pd.Series, best_params: dict) -> None:
     """Log the trial history, its figures, the best params and the search's counts on the parent run."""
     maximise = search.maximises(config.metric)
     tracking.log_csv(history.set_index("trial"), "trials.csv")
+    tracking.log_table(history.sort_values(config.metric, ascending=not maximise, kind="stable"))
     tracking.log_figure(convergence_figure(history, config.metric, maximise), "convergence.png")
     tracking.log_figure(hyperparameters_figure(history, list(best_params), config.metric), "hyperparameters.png")
     tracking.log_json({key: np.asarray(value).tolist() for key, value in best_params.items()}, "best_params.json")

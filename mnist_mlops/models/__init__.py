@@ -6,6 +6,6 @@ from mnist_mlops.models import baselines  # noqa: F401
 
 # isort: split
 from mnist_mlops.models import architectures  # noqa: F401
-from mnist_mlops.models.family import FAMILIES, Classifier, Family, family, names, register
+from mnist_mlops.models.family import FAMILIES, Classifier, Family, family, model_name, names, register
 
-__all__ = ["FAMILIES", "Classifier", "Family", "family", "names", "register"]
+__all__ = ["FAMILIES", "Classifier", "Family", "family", "model_name", "names", "register"]

@@ -98,6 +98,13 @@ def family(name: str) -> Family:
     return FAMILIES[name]
 
 
+def model_name(family: str, members: int = 1, tuned: bool = False, calibrated: bool = False) -> str:
+    """What a logged model is called in MLflow, from its family and options: knn, knn-tuned, cnn-x2
+    (two networks averaged), fast-ensemble-3 (the three best trials averaged), cnn-calibrated."""
+    averaged = "" if members == 1 else f"-ensemble-{members}" if tuned else f"-x{members}"
+    return f"{family}{'-tuned' if tuned and members == 1 else ''}{averaged}{'-calibrated' if calibrated else ''}"
+
+
 def names(kind: str | None = None, tunable: bool = False) -> tuple[str, ...]:
     """The registered families' names, of one kind and only the tunable ones if asked."""
     return tuple(f.name for f in FAMILIES.values() if (kind is None or f.kind == kind) and (f.tunable or not tunable))

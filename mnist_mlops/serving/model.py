@@ -123,18 +123,18 @@ def keras_network(uri: str):
     return mlflow.tensorflow.load_model(uri)
 
 
-def log_serving_model(classifier_uri: str, network, example: np.ndarray) -> str:
+def log_serving_model(classifier_uri: str, network, example: np.ndarray, name: str) -> str:
     """Log the serving model (any input format, digit and probabilities out) from code around a
-    logged classifier, with the LiteRT conversion of its Keras network (network: the one in memory,
-    None for scikit-learn), this package's code and example rows, on the active run; return its URI
-    for the registry."""
+    logged classifier named name, with the LiteRT conversion of its Keras network (network: the one
+    in memory, None for scikit-learn), this package's code and example rows, on the active run, as
+    name-serving; return its URI for the registry."""
     with tempfile.TemporaryDirectory() as folder:
         artifacts = {CLASSIFIER: classifier_uri}
         if network is not None:
             artifacts[LITERT] = str(Path(folder) / "network.tflite")
             Path(artifacts[LITERT]).write_bytes(to_litert(network))
         info = mlflow.pyfunc.log_model(
-            name="serving_model",
+            name=f"{name}-serving",
             python_model=str(SERVED_CODE),
             artifacts=artifacts,
             model_config={"output": OUTPUTS[0]},

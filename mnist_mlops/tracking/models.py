@@ -33,12 +33,12 @@ def pinned(packages: tuple[str, ...]) -> list[str]:
     return [f"{name}=={version(name)}" for name in map(distribution, packages)]
 
 
-def log_sklearn_model(model, example: np.ndarray) -> str:
-    """Log a fitted pipeline with its signature and an input example; return the model URI."""
+def log_sklearn_model(model, example: np.ndarray, name: str) -> str:
+    """Log a fitted pipeline as name with its signature and an input example; return the model URI."""
     signature = infer_signature(example, model.predict(example))
     info = mlflow.sklearn.log_model(
         model,
-        name="model",
+        name=name,
         signature=signature,
         input_example=example,
         pip_requirements=pinned(SKLEARN_REQUIREMENTS),
@@ -47,8 +47,8 @@ def log_sklearn_model(model, example: np.ndarray) -> str:
     return info.model_uri
 
 
-def log_keras_model(model, example: np.ndarray) -> str:
-    """Log a Keras network with its signature and an input example; return the model URI.
+def log_keras_model(model, example: np.ndarray, name: str) -> str:
+    """Log a Keras network as name with its signature and an input example; return the model URI.
 
     mlflow.tensorflow, not mlflow.keras: in MLflow 3.17 the latter writes the input example
     before it creates the model folder and fails.
@@ -59,7 +59,7 @@ def log_keras_model(model, example: np.ndarray) -> str:
     keras.utils.disable_interactive_logging()  # MLflow checks the input example with a default predict()
     try:
         info = mlflow.tensorflow.log_model(
-            model, name="model", signature=signature, input_example=example, pip_requirements=pinned(KERAS_REQUIREMENTS)
+            model, name=name, signature=signature, input_example=example, pip_requirements=pinned(KERAS_REQUIREMENTS)
         )
     finally:
         keras.utils.enable_interactive_logging()
@@ -69,6 +69,7 @@ def log_keras_model(model, example: np.ndarray) -> str:
 FLAVORS = {"sklearn": log_sklearn_model, "keras": log_keras_model}  # Classifier.flavor -> how to log it
 
 
-def log_model(classifier: Classifier, example: np.ndarray) -> str:
-    """Log a fitted classifier's model in its flavour on the active run; return the model URI."""
-    return FLAVORS[classifier.flavor](classifier.estimator, example)
+def log_model(classifier: Classifier, example: np.ndarray, name: str) -> str:
+    """Log a fitted classifier's model in its flavour on the active run as name (models.model_name);
+    return the model URI."""
+    return FLAVORS[classifier.flavor](classifier.estimator, example, name)

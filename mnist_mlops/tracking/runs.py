@@ -159,6 +159,11 @@ def log_csv(table: pd.DataFrame, file_name: str) -> None:
     mlflow.log_text(table.to_csv(), file_name)
 
 
+def log_table(table: pd.DataFrame, file_name: str = "leaderboard.json") -> None:
+    """Log a table with mlflow.log_table, which the UI's artifact view shows and compares across runs."""
+    mlflow.log_table(data=table, artifact_file=file_name)
+
+
 def log_epoch(epoch: int, logs: dict) -> None:
     """Log one epoch's Keras metrics as step metrics (step = 1-based epoch), so the UI draws curves.
     A stop signal whose exit was swallowed (it landed in a finaliser, as it often does in Keras'

@@ -1,11 +1,16 @@
 """The main job, the suite's one full pipeline, as `mlflow run . -e main` runs it: every stage nested
-under the project's run, a console that says what it does and found and nothing else, and the
-logged models ranked in MLflow's views."""
+under the project's run, a console that says what it does and found and nothing else, the logged
+models ranked in MLflow's views; and what the MLflow UI reads of it, through the REST API of a real
+tracking server and in headless Chromium."""
 
+import json
+import os
 import re
+import sys
 
 import mlflow
 import pytest
+import requests
 from mlflow import MlflowClient
 
 pytestmark = pytest.mark.slow
@@ -53,8 +58,6 @@ def test_the_logged_models_rank_by_their_linked_validation_accuracy(main_job):
         order_by=[{"field_name": "metrics.val_accuracy", "ascending": False}],
         output_format="list",
     )
-    # the four baselines, the network, the tuned kNN, and the serving models of the two registered
-    assert sorted(model.name for model in models) == ["model"] * 6 + ["serving_model"] * 2
     ranked = []
     for model in models:
         metrics = {metric.key: metric for metric in model.metrics}
@@ -62,3 +65,117 @@ def test_the_logged_models_rank_by_their_linked_validation_accuracy(main_job):
         assert metrics["val_accuracy"].dataset_name == "mnist-val"
         ranked.append(metrics["val_accuracy"].value)
     assert ranked == sorted(ranked, reverse=True)
+
+
+@pytest.fixture(scope="module")
+def ui(main_job, servers, tmp_path_factory):
+    """`mlflow server` on the main job's store, as `mlflow ui` serves it; its URL and the experiment's id."""
+    port = servers.free_port()
+    command = [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+               "--backend-store-uri", mlflow.get_tracking_uri(), "--workers", "1"]  # fmt: skip
+    folder = tmp_path_factory.mktemp("ui")
+    process = servers.start(command, f"http://127.0.0.1:{port}/health", dict(os.environ), folder)
+    yield f"http://127.0.0.1:{port}", mlflow.get_experiment_by_name("project-main").experiment_id
+    servers.stop(process)
+
+
+def rest(ui, path: str, **body) -> dict:
+    """MLflow's REST API as the UI calls it: GET path, or POST body to it."""
+    url = f"{ui[0]}/api/2.0/mlflow/{path}"
+    response = requests.post(url, json=body, timeout=30) if body else requests.get(url, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def tags_of(entity: dict) -> dict:
+    return {tag["key"]: tag["value"] for tag in entity.get("tags", [])}
+
+
+def table(ui, run: dict, file_name: str = "leaderboard.json") -> dict:
+    """A table the run logged with mlflow.log_table, as the UI downloads it."""
+    response = requests.get(f"{ui[0]}/get-artifact", params={"path": file_name, "run_uuid": run["info"]["run_id"]})
+    assert response.status_code == 200, response.text
+    return json.loads(response.text)
+
+
+def test_logged_models_are_named_for_what_they_are(ui):
+    models = rest(ui, "logged-models/search", experiment_ids=[ui[1]])["models"]
+    names = sorted(model["info"]["name"] for model in models)
+    # the four baselines, the network, the tuned kNN, and the serving models of the two registered
+    assert names == ["dummy", "fast-x2", "fast-x2-serving", "knn", "knn-tuned", "knn-tuned-serving", "logreg", "rf"]
+
+
+def test_every_version_links_to_its_logged_model_and_says_what_was_decided(ui):
+    versions = rest(ui, "model-versions/search?filter=name%3D%27mnist-digits%27")["model_versions"]
+    described = {}
+    for version in versions:
+        model = rest(ui, f"logged-models/{version['source'].removeprefix('models:/')}")["model"]
+        listed = json.loads(tags_of(model["info"])["mlflow.modelVersions"])  # what the Models tab shows
+        assert listed == [{"name": "mnist-digits", "version": version["version"]}]
+        described[model["info"]["name"]] = version["description"]
+    assert set(described) == {"fast-x2-serving", "knn-tuned-serving"}
+    assert re.fullmatch(r"fast-x2 \(fast\) · val \d+\.\d\d% · test \d+\.\d\d% · promoted: there was no champion",
+                        described["fast-x2-serving"])  # fmt: skip
+    assert re.search(
+        r"^knn-tuned \(knn\) · val .* · test .* · (not )?promoted: .*McNemar p=", described["knn-tuned-serving"]
+    )
+
+
+def test_the_pipeline_and_the_search_runs_summarise_what_is_below_them(ui):
+    runs = {run["info"]["run_name"]: run for run in rest(ui, "runs/search", experiment_ids=[ui[1]])["runs"]}
+    pipeline = next(run for run in runs.values() if tags_of(run["data"]).get("mlflow.project.entryPoint") == "main")
+    metrics = {metric["key"]: metric["value"] for metric in pipeline["data"]["metrics"]}
+    champion = MlflowClient().get_model_version_by_alias("mnist-digits", "champion")
+    assert metrics["champion_version"] == int(champion.version)
+    assert metrics["champion_test_accuracy"] == pytest.approx(float(champion.tags["test_accuracy"]))
+    assert metrics["champion_val_accuracy"] == pytest.approx(float(champion.tags["val_accuracy"]))
+    assert 0.3 < metrics["robust_mean_accuracy"] < 1 and 0.3 < metrics["robust_paper_mean_accuracy"] < 1
+    assert metrics["search_trials"] == 2
+    leaderboard = table(ui, pipeline)
+    assert leaderboard["columns"] == ["stage", "val_accuracy", "test_accuracy", "registered"]
+    assert [row[0] for row in leaderboard["data"]][-2:] == ["fast x2 (default)", "tuned knn"]
+    search = runs["search-knn-tpe"]
+    assert {"val_accuracy", "test_accuracy", "trials_finished"} <= {
+        metric["key"] for metric in search["data"]["metrics"]
+    }
+    assert len(table(ui, search)["data"]) == 2
+    assert {"corruption", "accuracy"} <= set(table(ui, runs["robustness"], "robustness.json")["columns"])
+
+
+def test_the_mlflow_ui_shows_the_pipeline_and_the_named_models(ui, browser, pictures):
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def body() -> str:
+        return browser.find_element(By.TAG_NAME, "body").text
+
+    def shows(*texts):
+        try:
+            WebDriverWait(browser, 60).until(lambda _: all(text in body() for text in texts))
+        except TimeoutException:
+            raise AssertionError(f"{texts} not all on {browser.current_url}:\n{body()}") from None
+
+    def show_column(metric: str):  # as a user does, from the runs table's Columns menu
+        browser.find_element(By.XPATH, "//button[contains(., 'Columns')]").click()
+        browser.find_element(By.CSS_SELECTOR, "input[placeholder='Search columns']").send_keys(metric)
+        browser.find_element(By.XPATH, f"//strong[normalize-space(text())='{metric}']").click()
+        browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+
+    assert mlflow.get_experiment(ui[1]).tags["mlflow.experimentKind"] == "custom_model_development"
+    browser.set_window_size(1800, 700)
+    # MLflow 3.17's UI follows its GenAI / Model training switch (kept in the browser) over the tag
+    browser.get(f"{ui[0]}/#/experiments/{ui[1]}/runs?workflowType=machine_learning")
+    shows("pipeline", "Columns")
+    browser.find_element(By.CSS_SELECTOR, "button[aria-label='Close']").click()  # the assistant's panel
+    for metric in ("champion_test_accuracy", "champion_val_accuracy", "champion_version"):
+        show_column(metric)
+    accuracy = MlflowClient().get_model_version_by_alias("mnist-digits", "champion").tags["test_accuracy"]
+    shows("champion_test_accuracy", f"{float(accuracy):.4f}".rstrip("0"))  # the UI rounds to 4 places
+    browser.save_screenshot(str(pictures / "mlflow-runs.png"))
+    browser.get(f"{ui[0]}/#/experiments/{ui[1]}/models?workflowType=machine_learning")
+    shows("knn-tuned-serving", "fast-x2-serving", "Registered models", "mnist-digits\nv1", "mnist-digits\nv2")
+    browser.save_screenshot(str(pictures / "mlflow-models.png"))
+    browser.get(f"{ui[0]}/#/models/mnist-digits/versions/1")
+    shows("Source Model\n:\nfast-x2-serving", "fast-x2 (fast) · val")

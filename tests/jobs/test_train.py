@@ -129,3 +129,6 @@ def test_members_train_on_nested_runs_with_their_own_seeds_and_serve_averaged(tr
     assert not np.allclose(members[0], members[1], atol=1e-3)  # two seeds, two networks
     served = mlflow.pyfunc.load_model(result.model_uri).predict(rows)
     np.testing.assert_allclose(np.asarray(served), np.mean(members, axis=0), atol=1e-6)
+    leaderboard = mlflow.load_table("leaderboard.json", run_ids=[result.run_id])  # on the train run's row
+    assert leaderboard["model"].tolist() == ["mlp-seed-3", "mlp-seed-4", "mlp-x2"]
+    assert leaderboard["val_accuracy"].iloc[-1] == pytest.approx(result.metrics["val_accuracy"])

@@ -108,9 +108,9 @@ def test_the_promotion_rule_decides_on_paired_test_predictions(knn_search, small
     metrics = {"test_accuracy": 0.5, "val_accuracy": 0.5}  # tags only: the rule reads the predictions
     champion = registry.predicted_digits("1", test.x)
     every_tenth_wrong = np.where(np.arange(len(test.y)) % 10 == 0, (test.y + 1) % 10, champion)
-    worse = registry.register(model_uri, "knn", metrics, source, test, every_tenth_wrong)
-    same = registry.register(model_uri, "knn", metrics, source, test, champion)
-    better = registry.register(model_uri, "knn", metrics, source, test, test.y)
+    worse = registry.register(model_uri, "knn", "knn-tuned", metrics, source, test, every_tenth_wrong)
+    same = registry.register(model_uri, "knn", "knn-tuned", metrics, source, test, champion)
+    better = registry.register(model_uri, "knn", "knn-tuned", metrics, source, test, test.y)
     assert (worse.promoted, same.promoted, better.promoted) == (False, False, True)
     tags = client.get_model_version(registry.MODEL_NAME, worse.version).tags
     assert tags["promotion_decision"].startswith("not promoted: accuracy") and tags["compared_with_version"] == "1"
@@ -159,7 +159,7 @@ def test_an_ensemble_of_the_best_trials_serves_the_mean_of_its_members(tracking_
     assert ensemble["params.trials"] == ",".join(map(str, ranked))  # the two best on validation
     assert ensemble["params.seeds"] == "5,6"  # each member its own seed
     rows = small_mnist.test.x[:200]
-    logged = mlflow.pyfunc.load_model(f"runs:/{ensemble['run_id']}/model").get_raw_model()
+    logged = mlflow.pyfunc.load_model(f"runs:/{ensemble['run_id']}/{family}-ensemble-2").get_raw_model()  # named so
     if family == "knn":
         members = [estimator.predict_proba(rows) for estimator in logged.estimators]
     else:

@@ -68,7 +68,7 @@ def test_a_calibrated_pipeline_is_one_estimator_that_logs_with_its_temperature(l
     np.testing.assert_allclose(calibrated.estimator.predict_proba(x), expected, atol=1e-12)
     tracking.use_tracking("calibrated")
     with tracking.run("calibrated logreg", {}):
-        reloaded = mlflow.sklearn.load_model(tracking.log_model(calibrated, small_mnist.val.x[:5]))
+        reloaded = mlflow.sklearn.load_model(tracking.log_model(calibrated, small_mnist.val.x[:5], "knn-calibrated"))
     np.testing.assert_allclose(reloaded.predict_proba(x), expected, atol=1e-12)
 
 

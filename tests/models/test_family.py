@@ -32,3 +32,10 @@ def test_fit_and_predict_proba_are_the_same_for_every_kind(name, small_mnist):
     assert (proba.argmax(axis=1) == small_mnist.test.y[:100]).mean() > 0.5
     assert classifier.flavor == family.kind
     assert (epochs.run, epochs.best in (1, 2, 3)) == ((3, True) if name == "mlp" else (0, False))
+
+
+@pytest.mark.parametrize(("options", "name"), [({}, "knn"), ({"tuned": True}, "knn-tuned"), ({"members": 2}, "knn-x2"),
+                                               ({"members": 3, "tuned": True}, "knn-ensemble-3"),
+                                               ({"calibrated": True}, "knn-calibrated")])  # fmt: skip
+def test_a_logged_model_is_named_from_its_family_and_options(options, name):
+    assert models.model_name("knn", **options) == name

@@ -17,7 +17,6 @@ from tests.conftest import REPO, photo_png, registered_copy
 
 pytestmark = pytest.mark.slow
 ANSWER = re.compile(r"^(\d+\n|No answer)")  # a digit or number read, or the reason for none (not a timer)
-SCREENSHOT = REPO / "docs" / "playground.png"  # the README's picture of the page
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +135,7 @@ def clear_canvas(driver) -> None:
     driver.find_element(By.CSS_SELECTOR, "#canvas button.clear").click()
 
 
-def test_a_person_draws_uploads_and_corrects(page, browser, digit_png, store):
+def test_a_person_draws_uploads_and_corrects(page, browser, digit_png, store, pictures):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -164,7 +163,7 @@ def test_a_person_draws_uploads_and_corrects(page, browser, digit_png, store):
     print(f"an answer {seconds * 1000:.0f} ms after the stroke ended")
     assert seven.splitlines()[0] == "7", seven
     seen_both(browser, seen_of_one)  # both 7s shown, for the picture
-    browser.save_screenshot(str(SCREENSHOT))
+    browser.save_screenshot(str(pictures / "playground.png"))  # the README's picture of the page
 
     browser.find_element(By.XPATH, "//button[@role='tab'][normalize-space()='Photo']").click()
     upload = WebDriverWait(browser, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "#photo input[type=file]"))
