@@ -41,12 +41,18 @@ class Cli(click.Group):
             raise click.ClickException(message) from error
 
 
-@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+# Every option may also come from $MNIST_MLOPS_<COMMAND>_<OPTION> (click's auto_envvar_prefix): a quick try
+# of the main job is MNIST_MLOPS_PIPELINE_LIMIT=1000 make run. The command line wins over the environment.
+SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True, "auto_envvar_prefix": "MNIST_MLOPS"}
+
+
+@click.group(cls=Cli, context_settings=SETTINGS)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def cli(verbose: bool) -> None:
     """Train, tune, track, register and serve MNIST digit classifiers with MLflow.
 
     Runs are tracked in $MLFLOW_TRACKING_URI, by default sqlite:///mlflow.db in the working directory.
+    Any option can also be set as $MNIST_MLOPS_<COMMAND>_<OPTION>, e.g. MNIST_MLOPS_PIPELINE_LIMIT=1000.
     """
     # MLflow's own INFO lines (creating tables, experiments) and download bars are not this job's news.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
