@@ -22,8 +22,10 @@ test: $(DEV) browser postgres  ## the whole test suite, slow tests included (wha
 test-fast: $(DEV)  ## the suite without the slow tests
 	$(PYTEST) -m "not slow"
 
-pictures: $(DEV) browser  ## the docs' screenshots of the MLflow UI and the playground, taken by their tests
+pictures: $(DEV) browser  ## the docs' pictures: the MLflow UI and the playground by their tests, the rest from the main job
 	$(PYTEST) --pictures tests/jobs/test_pipeline.py tests/playground/test_page.py
+	test -f mlflow.db || $(MAKE) run
+	$(BIN)/python -m bench.pictures mlflow.db
 
 lint: $(DEV)
 	$(BIN)/ruff check mnist_mlops tests bench

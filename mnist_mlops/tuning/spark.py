@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mnist_mlops.errors import MnistMlopsError
 
-INSTALL_PYSPARK = "pip install -e '.[spark]' in the mnist-mlops folder (the README's spark extra)"
+INSTALL_PYSPARK = "pip install -e '.[spark]' in the mnist-mlops folder (docs/tuning.md, Spark)"
 INSTALL_JAVA = "install a JDK (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME"
 MIN_JAVA = 17  # pyspark 4 runs on Java 17 or newer
 CONNECT_SECONDS = 5

@@ -1,17 +1,24 @@
 """The main job, the suite's one full pipeline, as `mlflow run . -e main` runs it: every stage nested
 under the project's run, a console that says what it does and found and nothing else, the logged
-models ranked in MLflow's views; and what the MLflow UI reads of it, through the REST API of a real
-tracking server and in headless Chromium."""
+models ranked in MLflow's views; what the MLflow UI reads of it, through the REST API of a real
+tracking server and in headless Chromium; and the docs' runnable blocks, run on its store as a
+newcomer runs them after `make run`."""
 
+import contextlib
 import json
 import os
 import re
+import signal
+import sqlite3
+import subprocess
 import sys
 
 import mlflow
 import pytest
 import requests
 from mlflow import MlflowClient
+
+from tests.docs_blocks import REPO, blocks
 
 pytestmark = pytest.mark.slow
 NOISE = re.compile(r"warning|traceback|error|^[IWEF]\d{4} ", re.IGNORECASE | re.MULTILINE)
@@ -179,3 +186,31 @@ def test_the_mlflow_ui_shows_the_pipeline_and_the_named_models(ui, browser, pict
     browser.save_screenshot(str(pictures / "mlflow-models.png"))
     browser.get(f"{ui[0]}/#/models/mnist-digits/versions/1")
     shows("Source Model\n:\nfast-x2-serving", "fast-x2 (fast) · val")
+
+
+SMALL_RUNS = {"MNIST_MLOPS_BASELINE_LIMIT": "1000", "MNIST_MLOPS_TRAIN_LIMIT": "1000", "MNIST_MLOPS_TUNE_LIMIT": "1000"}
+
+
+def test_every_runnable_block_of_the_docs_works_after_the_main_job(main_job, tmp_path):
+    """README first, then docs/, in a folder like a clone after `make run` (the main job's store, the
+    virtual environment, docs/), on 1,000 training images (MNIST_MLOPS_*_LIMIT)."""
+    with sqlite3.connect(mlflow.get_tracking_uri().removeprefix("sqlite:///")) as store:
+        store.backup(sqlite3.connect(tmp_path / "mlflow.db"))
+    (tmp_path / ".venv").symlink_to(sys.prefix)
+    (tmp_path / "docs").symlink_to(REPO / "docs")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")} | SMALL_RUNS
+    env |= {"MLFLOW_TRACKING_URI": "sqlite:///mlflow.db", "PATH": f"{sys.prefix}/bin:{env['PATH']}"}
+    for block in [block for block in blocks() if block.runs]:
+        command = ["bash", "-e", "-o", "pipefail", "-c", block.text]
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+        shell = subprocess.Popen(command, cwd=tmp_path, env=env, start_new_session=True, **pipes)
+        try:
+            out, err = shell.communicate(timeout=600)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(shell.pid, signal.SIGKILL)  # a server a block left behind
+        assert shell.returncode == 0, f"{block.where} failed:\n{block.text}\n{err[-3000:]}"
+        if "/invocations" in block.text:  # the answer, among the server's access log lines
+            assert '{"predictions"' in out, f"{out}\n{err[-3000:]}"
+            answer, _ = json.JSONDecoder().raw_decode(out[out.index('{"predictions"') :])
+            assert answer["predictions"][0]["digit"] == 7 and answer["predictions"][0]["number"] == "7"

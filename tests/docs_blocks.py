@@ -1,0 +1,46 @@
+"""The shell blocks of the README and docs/, as the docs tests read them: each ```bash block follows
+a marker, `<!-- runs -->` (a test runs it) or `<!-- does not run: why -->` (its commands' --help
+must work)."""
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BLOCK = re.compile(r"(?:<!-- (runs|does not run: [^>]*) -->\n)?```bash\n(.*?)```", re.S)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One shell block: where it is, whether it runs, and its text."""
+
+    where: str  # page:line
+    marker: str | None  # "runs", "does not run: ...", or None when unmarked
+    text: str
+
+    @property
+    def runs(self) -> bool:
+        return self.marker == "runs"
+
+
+def pages() -> list[Path]:
+    """The README first, then every page of docs/."""
+    return [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+def blocks() -> list[Block]:
+    """Every shell block of the docs, in reading order."""
+    found = []
+    for page in pages():
+        text = page.read_text()
+        for match in BLOCK.finditer(text):
+            line = text.count("\n", 0, match.start(2))
+            found.append(Block(f"{page.relative_to(REPO)}:{line}", match.group(1), match.group(2)))
+    return found
+
+
+def commands(text: str) -> list[list[str]]:
+    """A block's commands as words, comments dropped and continued lines joined."""
+    joined = text.replace("\\\n", " ")
+    return [words for line in joined.splitlines() if (words := shlex.split(line, comments=True))]
