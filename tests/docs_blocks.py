@@ -44,3 +44,26 @@ def commands(text: str) -> list[list[str]]:
     """A block's commands as words, comments dropped and continued lines joined."""
     joined = text.replace("\\\n", " ")
     return [words for line in joined.splitlines() if (words := shlex.split(line, comments=True))]
+
+
+def heading_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def broken_links() -> list[str]:
+    """Relative links of the docs whose file, or heading, does not exist."""
+    broken = []
+    for page in pages():
+        for target in re.findall(r"\]\(([^)]+)\)", page.read_text()):
+            if target.startswith("http"):
+                continue
+            path, _, anchor = target.partition("#")
+            file = page.parent / path if path else page
+            if not file.exists():
+                broken.append(f"{page.relative_to(REPO)}: {target}")
+                continue
+            headings = re.findall(r"^#+ (.*)$", file.read_text(), re.M) if file.suffix == ".md" else []
+            if anchor and anchor not in map(heading_anchor, headings):
+                broken.append(f"{page.relative_to(REPO)}: {target}")
+    return broken

@@ -1,5 +1,6 @@
 """The docs stay true: every shell block of the README and docs/ is marked, the commands of the
-blocks that cannot run in a test answer --help, and the README stays short. The blocks marked
+blocks that cannot run in a test answer --help, every link leads somewhere, and the README stays
+short. The blocks marked
 runnable run on the main job's store, in tests/jobs/test_pipeline.py."""
 
 import subprocess
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 from mlflow.cli import cli as mlflow_cli
 
 from mnist_mlops.cli import cli
-from tests.docs_blocks import REPO, blocks, commands
+from tests.docs_blocks import REPO, blocks, broken_links, commands
 
 CLIS = {"mnist-mlops": cli, "mlflow": mlflow_cli}
 
@@ -44,6 +45,10 @@ def test_the_commands_of_a_block_that_does_not_run_answer_help(block):
         elif words[0] == "make":
             done = subprocess.run(["make", "-n", words[1]], cwd=REPO, capture_output=True, text=True)
             assert done.returncode == 0, f"{block.where}: make {words[1]}: {done.stderr}"
+
+
+def test_every_relative_link_leads_to_a_file_and_its_heading():
+    assert broken_links() == []
 
 
 def test_the_readme_is_read_in_five_minutes():
