@@ -12,21 +12,26 @@ from mnist_mlops import registry, tracking
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.scoring.config import ScoreConfig
 from mnist_mlops.scoring.output import AnswerWriter, check_output, counted, written_in_place
+from mnist_mlops.scoring.processes import answerer, processes_for
 from mnist_mlops.scoring.sources import Source, chunks, open_source
-from mnist_mlops.serving.model import answer_all, load_served
 from mnist_mlops.tuning.spark import check_spark
 
 log = logging.getLogger(__name__)
 
 
-def score_locally(source: Source, model_uri: str, output: Path, rows: int, quiet: bool) -> None:
-    """Answer the input a chunk at a time in this process, writing each chunk before reading the next."""
-    model, writer, done = load_served(model_uri), AnswerWriter(output), 0
+def score_locally(source: Source, config: ScoreConfig, output: Path) -> None:
+    """Answer the input a chunk at a time on this machine (images in --workers processes), writing each
+    chunk before reading the next."""
+    writer, done = AnswerWriter(output), 0
+    processes = processes_for(source.kind, config.workers)
     try:
-        with tqdm(total=source.rows, unit="images", disable=quiet, desc="score") as progress:
-            for keys, request in chunks(source, rows):
+        with (
+            answerer(config.model_uri, processes) as answer,
+            tqdm(total=source.rows, unit="images", disable=config.quiet, desc="score") as progress,
+        ):
+            for keys, request in chunks(source, config.chunk_rows):
                 try:
-                    writer.write(keys, answer_all(model, request))
+                    writer.write(keys, answer(request))
                 except MnistMlopsError as error:
                     raise MnistMlopsError(f"rows {done} to {done + len(keys) - 1}: {error}") from error
                 done += len(keys)
@@ -58,7 +63,7 @@ def run_scoring(config: ScoreConfig) -> dict[str, float]:
 
                 score_on_spark(source, config.model_uri, master, partial)
             else:
-                score_locally(source, config.model_uri, partial, config.chunk_rows, config.quiet)
+                score_locally(source, config, partial)
             rows, refused = counted(partial)
         seconds = time.perf_counter() - start
         metrics = {"rows": rows, "refused": refused, "seconds": seconds, "images_per_second": rows / seconds}
