@@ -23,7 +23,7 @@ def score_locally(source: Source, config: ScoreConfig, output: Path) -> None:
     """Answer the input a chunk at a time on this machine (images in --workers processes), writing each
     chunk before reading the next."""
     writer, done = AnswerWriter(output), 0
-    processes = processes_for(source.kind, config.workers)
+    processes = processes_for(source.kind, source.rows, config.workers)
     try:
         with (
             answerer(config.model_uri, processes) as answer,

@@ -29,8 +29,8 @@ class ScoreConfig:
     spark_master: str | None = option(None, "Spark master URL, e.g. spark://host:7077 [default: local[*]].")
     chunk_rows: int = option(10_000, "Rows asked at a time (local): memory stays bounded by it.", low=1, high=10_000)
     workers: int = option(
-        0, "Processes that read images at once (local; 0: one per core). Pixel rows take one, whose network "
-        "uses every core.", low=0
+        0, "Processes that read images at once (local; 0: one per core, at most one per 1,000 images). Pixel "
+        "rows take one, whose network uses every core.", low=0
     )  # fmt: skip
     overwrite: bool = option(False, "Replace an existing output.", flag=True)
     experiment: str = option("mnist-score", "MLflow experiment to record the scoring run in.")

@@ -34,9 +34,15 @@ def answer_in_worker(request: pd.DataFrame) -> pd.DataFrame:
     return answer_all(worker_model, request)
 
 
-def processes_for(kind: str, workers: int) -> int:
-    """Processes that answer an input: for images --workers (0: one per core), for pixel rows one."""
-    return 1 if kind == "pixels" else workers or len(os.sched_getaffinity(0))
+IMAGES_PER_PROCESS = 1_000  # a worker's start (seconds: imports, the model) is worth it from this many photos
+
+
+def processes_for(kind: str, rows: int, workers: int) -> int:
+    """Processes that answer an input: for images --workers, or by default one per core and at most
+    one per IMAGES_PER_PROCESS images; for pixel rows one."""
+    if kind == "pixels":
+        return 1
+    return workers or max(1, min(len(os.sched_getaffinity(0)), rows // IMAGES_PER_PROCESS))
 
 
 @contextlib.contextmanager

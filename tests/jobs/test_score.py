@@ -94,12 +94,13 @@ def test_images_and_image_files_keep_their_refusals_on_their_rows(inputs, small_
         assert (read["refused"] == "").all() and (read["number"] == read["digit"].astype(str)).all()
         assert (read["digit"] == np.delete(small_mnist.test.y[:40], [3, 5, 7])).mean() > 0.8
     pd.testing.assert_frame_equal(images.drop(columns="id"), files.drop(columns="file"))
-    in_one_process, _ = scored(inputs, "files", workers=1, chunk_rows=16)  # the default: a process per core
-    pd.testing.assert_frame_equal(in_one_process, files)
+    in_two_processes, _ = scored(inputs, "files", workers=2, chunk_rows=16)  # 40 images: one by default
+    pd.testing.assert_frame_equal(in_two_processes, files)
 
 
 def test_a_model_that_does_not_load_in_the_worker_processes_is_a_clear_error(inputs):
-    config = ScoreConfig(input=str(inputs / "files"), output=str(inputs / "x.out"), model_uri="runs:/nope/model")
+    paths = {"input": str(inputs / "files"), "output": str(inputs / "x.out")}
+    config = ScoreConfig(**paths, model_uri="runs:/nope/model", workers=2)
     with pytest.raises(MnistMlopsError, match="cannot load runs:/nope/model"):
         run_scoring(config)
     assert not (inputs / "x.out").exists()
