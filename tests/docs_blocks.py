@@ -7,7 +7,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.conftest import REPO
+
 BLOCK = re.compile(r"(?:<!-- (runs|does not run: [^>]*) -->\n)?```bash\n(.*?)```", re.S)
 
 
