@@ -161,12 +161,13 @@ def apply(version: str, decision: Decision) -> Promotion:
 def describe(version: str) -> None:
     """A version's description, one line from its tags: the model's name and family, val and test
     accuracy, and the promotion rule's decision (with McNemar's p)."""
-    tags = MlflowClient().get_model_version(MODEL_NAME, version).tags
+    client = MlflowClient()
+    tags = client.get_model_version(MODEL_NAME, version).tags
     said = [f"{tags.get('model_name', '?')} ({tags.get('model_family', '?')})"]
     measured = [split for split in ("val", "test") if f"{split}_accuracy" in tags]
     said += [f"{split} {float(tags[f'{split}_accuracy']):.2%}" for split in measured]
     said.append(tags.get("promotion_decision", "not decided"))
-    MlflowClient().update_model_version(MODEL_NAME, version, description=" · ".join(said))
+    client.update_model_version(MODEL_NAME, version, description=" · ".join(said))
 
 
 def create_version(model_uri: str, run_id: str, tags: dict[str, str]) -> str:
