@@ -164,9 +164,9 @@ def start(command: list[str], url: str, env: dict, cwd: Path) -> subprocess.Pope
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stderr.read()[-3000:]
         try:
-            if requests.get(url, timeout=2).status_code == 200:
+            if requests.get(url, timeout=5).status_code == 200:
                 return process
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy starting up
             time.sleep(0.5)
     stop(process)
     raise AssertionError(f"{url} did not answer")
