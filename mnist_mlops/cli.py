@@ -2,6 +2,7 @@
 
 import logging
 import os
+import warnings
 from dataclasses import fields
 
 import click
@@ -41,6 +42,17 @@ class Cli(click.Group):
             raise click.ClickException(message) from error
 
 
+SHOW_WARNING = warnings.showwarning
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show a warning unless it is a library's DeprecationWarning, which is for developers. Python
+    hides those by default, but pandas switches them on inside `warnings.catch_warnings`, which is not
+    thread-safe: a job's threads can leave them switched on for the rest of the run."""
+    if not issubclass(category, DeprecationWarning):
+        SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
 # Every option may also come from $MNIST_MLOPS_<COMMAND>_<OPTION> (click's auto_envvar_prefix): a quick try
 # of the main job is MNIST_MLOPS_PIPELINE_LIMIT=1000 make run. The command line wins over the environment.
 SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True, "auto_envvar_prefix": "MNIST_MLOPS"}
@@ -58,6 +70,7 @@ def cli(verbose: bool) -> None:
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    warnings.showwarning = show_warning
     progress = logging.StreamHandler()  # the jobs' lines of what they do and found, on stderr
     progress.setFormatter(logging.Formatter("%(message)s"))
     ours = logging.getLogger("mnist_mlops")

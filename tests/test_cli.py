@@ -6,13 +6,15 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from mnist_mlops.cli import cli
+from mnist_mlops.cli import cli, show_warning
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -126,3 +128,10 @@ def test_bad_network_options_fail_before_training(tracking_store, args, message)
     result = invoke("train", *args)
     assert result.exit_code == 2 and message in result.output
     assert mlflow.search_runs(search_all_experiments=True).empty
+
+
+def test_a_librarys_deprecation_is_never_shown_but_other_warnings_are():
+    with warnings.catch_warnings(record=True) as shown:  # what would have been printed
+        for category in (DeprecationWarning, pd.errors.Pandas4Warning, UserWarning):
+            show_warning(category(f"a {category.__name__}"), category, "library.py", 1)
+    assert [str(warning.message) for warning in shown] == ["a UserWarning"]
