@@ -88,7 +88,9 @@ def editor_work(auth_server):
     done = [
         mnist_mlops(url, EDITOR, "train", "--arch", "fast", "--epochs", "1", "--register", "--quiet", *data),
         mnist_mlops(url, EDITOR, "tune", "--family", "logreg", "--max-evals", "2", *on_spark, "--quiet", *data),
-        mnist_mlops(url, EDITOR, "robustness", "--input-format", "rows", "--experiment", EXPERIMENT),
+        mnist_mlops(
+            url, EDITOR, "robustness", "--input-format", "rows", "--paper-images", "100", "--experiment", EXPERIMENT
+        ),
     ]
     grant(url, "registered_model", "mnist-digits", READER[0], "READ")
     return done

@@ -27,7 +27,7 @@ def store_with_every_kind(tmp_path_factory, temporary_store):
         run_training(TrainConfig(arch="mlp", hidden=(32,), epochs=2, quiet=True, augment=False, **SMALL))
         tpe = run_search(TuneConfig(family="knn", algo="tpe", max_evals=3, quiet=True, **SMALL))
         run_search(TuneConfig(family="knn", algo="random", max_evals=3, quiet=True, **SMALL))
-        run_robustness(RobustnessConfig(input_format="rows", experiment=SMALL["experiment"]))
+        run_robustness(RobustnessConfig(input_format="rows", paper_images=100, experiment=SMALL["experiment"]))
         yield uri, tpe
 
 
