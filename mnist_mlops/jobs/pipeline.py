@@ -15,6 +15,7 @@ from mnist_mlops.config import (
     TrainConfig,
     TuneConfig,
 )
+from mnist_mlops.evaluate.paper import PAPERS
 from mnist_mlops.jobs.baseline import run_baselines
 from mnist_mlops.jobs.robustness import MEANS, run_robustness
 from mnist_mlops.jobs.train import run_training
@@ -43,7 +44,7 @@ class PipelineResult:
 
 def run_pipeline(config: PipelineConfig) -> PipelineResult:
     """Run every stage; the champion's robustness report scores as many test images as the job
-    trains on with --limit, all of them otherwise."""
+    trains on with --limit (its paper suite spreads them over the kinds of paper), all of them otherwise."""
     shared = {field: getattr(config, field) for field in JOB_FIELDS}
     tracking.use_tracking(config.experiment)
     with tracking.run("pipeline", {"model_kind": "pipeline"}):
@@ -63,7 +64,8 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
         )
         tracking.log_csv(summary.set_index("stage"), "pipeline.csv")
         run_fields = {key: shared[key] for key in RUN_CONFIG_FIELDS}
-        robustness = run_robustness(RobustnessConfig(limit=config.limit, **run_fields))
+        photos = {"paper_images": max(1, config.limit // len(PAPERS))} if config.limit else {}
+        robustness = run_robustness(RobustnessConfig(limit=config.limit, **photos, **run_fields))
         metrics = robustness.metrics
         means = {name: metrics[name] for name in MEANS}
         tracking.log_metrics({**registry.champion_metrics(), **means, "search_trials": float(len(search.history))})

@@ -51,6 +51,7 @@ def test_every_stage_runs_under_the_project_run(main_job):
     assert sorted(under_project["tags.mlflow.runName"]) == ["baselines", "fast", "robustness", "search-knn-tpe"]
     robustness = under_project[under_project["tags.mlflow.runName"] == "robustness"].iloc[0]
     assert robustness["params.limit"] == "1000" and 0.3 < robustness["metrics.robust_mean_accuracy"] < 1
+    assert robustness["params.paper_images"] == "100"  # 1,000 photos over the ten kinds of paper
     assert 0.3 < robustness["metrics.robust_paper_mean_accuracy"] < 1
     baselines = under_project[under_project["tags.mlflow.runName"] == "baselines"]["run_id"].item()
     names = sorted(runs[runs["tags.mlflow.parentRunId"] == baselines]["tags.mlflow.runName"])
