@@ -3,7 +3,6 @@
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -32,9 +31,13 @@ def run_measured(args: list[str], workdir: Path) -> dict:
     """Run `python -m mnist_mlops ARGS` in workdir with its own SQLite store; return seconds and peak GiB."""
     env = {**os.environ, "MLFLOW_TRACKING_URI": store_uri(workdir), "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "mnist_mlops", *args], cwd=workdir, env=env, check=True)
+    process = subprocess.Popen([sys.executable, "-m", "mnist_mlops", *args], cwd=workdir, env=env)
+    _, status, usage = os.wait4(process.pid, 0)  # this job's own peak RSS (RUSAGE_CHILDREN: any child's so far)
     seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest child's peak RSS
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, process.args)
+    peak_kib = usage.ru_maxrss
     return {"wall_seconds": round(seconds, 1), "peak_rss_gib": round(peak_kib / 2**20, 2)}
 
 
