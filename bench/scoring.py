@@ -59,6 +59,11 @@ def scored(workdir: Path, source: Path, *options: str) -> dict:
     return {**process, **{name: round(float(run[f"metrics.{name}"]), 1) for name in logged}}
 
 
+def share(figures: dict, spark: str, local: str) -> float:
+    """Spark's images per second as a share of one process's, on the same rows."""
+    return round(figures[spark]["images_per_second"] / figures[local]["images_per_second"], 3)
+
+
 def main() -> None:
     """Measure and report."""
     test = load_mnist().test
@@ -82,9 +87,10 @@ def main() -> None:
         outputs = sorted(workdir.glob("rows-*.out"))
         local, spark = pd.read_parquet(outputs[0]), pd.read_parquet(outputs[1]).sort_values("key")
         figures["spark_answers_identical"] = bool((local["digit"].to_numpy() == spark["digit"].to_numpy()).all())
-    for rows, local in (("", "pixel_rows_local"), ("_million", "pixel_rows_million_local")):
-        share = figures[f"pixel_rows{rows}_spark_local_2"]["images_per_second"] / figures[local]["images_per_second"]
-        figures[f"spark{rows}_share_of_local"] = round(share, 3)
+    figures["spark_share_of_local"] = share(figures, "pixel_rows_spark_local_2", "pixel_rows_local")
+    figures["spark_million_share_of_local"] = share(
+        figures, "pixel_rows_million_spark_local_2", "pixel_rows_million_local"
+    )
     goals = [
         (
             "images/s, pixel rows, local (a million rows)",
