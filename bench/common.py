@@ -12,6 +12,8 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
+from mnist_mlops.models.recipe import cpu_bfloat16
+
 RESULTS = Path(__file__).parent / "results"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -42,8 +44,9 @@ def run_measured(args: list[str], workdir: Path) -> dict:
 
 
 def machine() -> dict:
-    """Describe the machine the figures were measured on."""
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    """Describe the machine the figures were measured on, with its bfloat16 instructions (AMX or AVX512)."""
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "cpu_bfloat16": cpu_bfloat16()}  # fmt: skip
 
 
 def plain(value):
@@ -74,7 +77,8 @@ def write_report(name: str, figures: dict, goals: list[tuple[str, float, str, fl
     lines = [
         f"# Benchmark: {name}",
         "",
-        f"Measured {record['when']} on {record['machine']['cpus']} CPUs.",
+        f"Measured {record['when']} on {record['machine']['cpus']} CPUs, bfloat16 instructions: "
+        f"{', '.join(record['machine']['cpu_bfloat16']) or 'none'}.",
         "",
         "| goal | measured | target | met |",
         "|---|---|---|---|",

@@ -31,14 +31,19 @@ class Recipe:
 BFLOAT16_FLAGS = {"amx_bf16", "avx512_bf16"}  # /proc/cpuinfo names of the instructions
 
 
-def cpu_has_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether the CPU has bfloat16 matrix or vector instructions (False where it cannot tell)."""
+def cpu_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
+    """The CPU's bfloat16 instructions by their /proc/cpuinfo names (none where it cannot tell)."""
     try:
         text = cpuinfo.read_text()
     except OSError:
-        return False
+        return []
     flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return bool(BFLOAT16_FLAGS & set(flags))
+    return sorted(BFLOAT16_FLAGS & set(flags))
+
+
+def cpu_has_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU has bfloat16 matrix or vector instructions (False where it cannot tell)."""
+    return bool(cpu_bfloat16(cpuinfo))
 
 
 def resolve(precision: str) -> str:

@@ -7,7 +7,7 @@ import pytest
 from mnist_mlops import models
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.models.precision import computing_in, in_float32
-from mnist_mlops.models.recipe import cpu_has_bfloat16, resolve
+from mnist_mlops.models.recipe import cpu_bfloat16, cpu_has_bfloat16, resolve
 
 
 def trained(small_mnist, **options):
@@ -18,12 +18,16 @@ def trained(small_mnist, **options):
     return classifier, classifier.fit(small_mnist.train, small_mnist.val, lambda epoch, logs: None)
 
 
-@pytest.mark.parametrize(("flags", "has"), [("fpu sse avx512f amx_bf16 amx_tile", True), ("fpu avx2", False)])
-def test_bfloat16_instructions_are_read_from_the_cpu_flags(tmp_path, flags, has):
+@pytest.mark.parametrize(
+    ("flags", "found"),
+    [("fpu sse avx512f amx_bf16 amx_tile", ["amx_bf16"]), ("fpu avx512_bf16 amx_bf16", ["amx_bf16", "avx512_bf16"]),
+     ("fpu avx2", [])],
+)  # fmt: skip
+def test_bfloat16_instructions_are_read_from_the_cpu_flags(tmp_path, flags, found):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nmodel name\t: a CPU\nflags\t\t: {flags}\n")
-    assert cpu_has_bfloat16(cpuinfo) is has
-    assert cpu_has_bfloat16(tmp_path / "absent") is False
+    assert cpu_bfloat16(cpuinfo) == found and cpu_has_bfloat16(cpuinfo) is bool(found)
+    assert cpu_bfloat16(tmp_path / "absent") == [] and cpu_has_bfloat16(tmp_path / "absent") is False
 
 
 def test_auto_follows_this_cpu_and_the_global_policy_is_restored():
