@@ -1,0 +1,1 @@
+"""Renderers of MNIST digits as the images users send: phone photos of a sheet, crops and scans."""
