@@ -330,7 +330,7 @@ def _hand(img, rng, tip, inward, u):
     centre = tip - inward * width * 0.45
     cv2.ellipse(nail, tuple(map(round, centre)), (round(width * 0.3), round(width * 0.22)),
                 math.degrees(math.atan2(inward[1], inward[0])), 0, 360, 255, -1, cv2.LINE_AA)  # fmt: skip
-    _lay(img, nail, np.minimum(skin * 1.25 + 0.05, 1), rng, shadow=0.0)
+    _lay(img, nail, np.minimum(skin * (1.1, 1.0, 1.05) + 0.04, 1), rng, shadow=0.0)
     for k in range(rng.integers(0, 3)):  # fingers under the sheet, their tips peeping out beside the thumb
         side = beside * width * (1.3 + 1.05 * k) * rng.choice([-1, 1])
         finger = tip + side - inward * width * rng.uniform(1.0, 2.0)
