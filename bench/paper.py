@@ -77,12 +77,12 @@ def serve(model_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     return process, f"http://127.0.0.1:{port}/invocations"
 
 
-def digits_via(url: str, photos: list[bytes]) -> np.ndarray:
+def digits_via(url: str, photos: list[bytes], batch_size: int = BATCH) -> np.ndarray:
     """The digit the server answers for each encoded image, REFUSED where it answers none or several:
     in batches, and one by one where a batch is refused (a refused image fails its whole request)."""
     found = []
-    for start in range(0, len(photos), BATCH):
-        batch = [base64.b64encode(photo).decode() for photo in photos[start : start + BATCH]]
+    for start in range(0, len(photos), batch_size):
+        batch = [base64.b64encode(photo).decode() for photo in photos[start : start + batch_size]]
         response = requests.post(url, json={"inputs": {"image": batch}}, timeout=600)
         if response.status_code == 200:
             found += [p["digit"] for p in response.json()["predictions"]]

@@ -172,7 +172,7 @@ def one_digit(part: list[int], group: list[int]) -> bool:
     return shared > 0.5 * min(part[1] - part[0], group[1] - group[0]) or -shared < MIN_GAP * tallest
 
 
-def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
+def groups_of(strokes: np.ndarray, smallest: float = SMALLEST) -> list[np.ndarray]:
     """The stroke mask's connected parts grouped into digits by columns (parts that share most of the
     narrower one's columns, or nearly touch, are one digit), left to right. A group far shorter than the
     tallest or the image, far smaller than the largest (specks, dots), far thinner than the thickest
@@ -211,7 +211,7 @@ def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
     widths, areas = [depth[mask].max() for mask in masks], [stats[group, cv2.CC_STAT_AREA].sum() for group in groups]
     kept = [index for index, (width, area) in enumerate(zip(widths, areas, strict=True))
             if width >= MIN_WIDTH * max(widths) and area >= MIN_AREA * max(areas)]  # fmt: skip
-    least = max(MIN_HEIGHT * max(spans[index][3] - spans[index][2] for index in kept), SMALLEST * min(strokes.shape))
+    least = max(MIN_HEIGHT * max(spans[index][3] - spans[index][2] for index in kept), smallest * min(strokes.shape))
     return [masks[index] for index in kept if spans[index][3] - spans[index][2] >= least]
 
 
@@ -267,9 +267,9 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
     return frame
 
 
-def read_digits(gray: np.ndarray) -> list[Digit]:
-    """The digits on a (h, w) grayscale image in [0, 1], left to right; InputError if there are none,
-    too many, or digits that touch."""
+def marks(gray: np.ndarray, smallest: float = SMALLEST) -> tuple[np.ndarray, list[np.ndarray], float]:
+    """A (h, w) grayscale image's ink (at the working size) and its marks grouped into digits, left to
+    right, with the working size's scale; a mark shorter than `smallest` of the shorter side is a speck."""
     check_ink(gray)
     shrink = min(1.0, WORK_SIDE / min(gray.shape))
     if shrink < 1:
@@ -280,14 +280,19 @@ def read_digits(gray: np.ndarray) -> list[Digit]:
     ink = despeckle(full_contrast(ink_of(gray)))
     strokes = (ink > STROKE).astype(np.uint8)
     if not strokes.any():
-        raise InputError("no digit: only paper, lines or shadow")
+        return ink, [], shrink
     if min(strokes.shape) < LINE_SIDE:
-        groups = groups_of(strokes)
-        groups = [np.logical_or.reduce(groups)] if groups else []
-    else:
-        lines = printed(strokes)
-        strokes, ink = strokes & (1 - lines), np.where(lines > 0, 0, ink)
-        groups = sharp_edged(gray, groups_of(strokes))
+        groups = groups_of(strokes, smallest)
+        return ink, [np.logical_or.reduce(groups)] if groups else [], shrink
+    lines = printed(strokes)
+    strokes, ink = strokes & (1 - lines), np.where(lines > 0, 0, ink)
+    return ink, sharp_edged(gray, groups_of(strokes, smallest)), shrink
+
+
+def read_digits(gray: np.ndarray) -> list[Digit]:
+    """The digits on a (h, w) grayscale image in [0, 1], left to right; InputError if there are none,
+    too many, or digits that touch."""
+    ink, groups, shrink = marks(gray)
     if not groups:
         raise InputError("no digit: only paper, lines or shadow")
     if len(groups) > MAX_DIGITS:

@@ -2,9 +2,10 @@
 
 Accepted: 784 pixel columns or values per row (pixels in [0, 1], or 0-255 which is rescaled), one
 column of 784-value arrays (as Spark passes an array column),
-(N, 28, 28) or (N, 28, 28, 1) tensors, and base64-encoded PNG or JPEG images of any size. An
-image's digits (one, or a number's several) are found on the paper and brought into MNIST form by
-serving/images.py; an image without a digit is refused. Anything else raises InputError naming the
+(N, 28, 28) or (N, 28, 28, 1) tensors, and base64-encoded images of any size in the formats
+people send (serving/decoding.py). An image's digits (one, or a number's several) are found on the
+sheet or the paper and brought into MNIST form (serving/frames.py); an image without a digit is
+refused. Anything else raises InputError naming the
 problem.
 """
 
@@ -15,13 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from mnist_mlops.data import N_PIXELS
-from mnist_mlops.serving.images import Digit, InputError, read_digits
+from mnist_mlops.serving.decoding import DecodeError, decode
+from mnist_mlops.serving.frames import Reading, read_picture
+from mnist_mlops.serving.images import Digit, InputError
 
 MAX_ROWS = 10_000  # a larger request is refused (split it)
-MAX_IMAGE_BYTES = 4 * 2**20  # one encoded image
+MAX_IMAGE_BYTES = 20 * 2**20  # one encoded image: a 48-megapixel phone's JPEG
 IMAGE_COLUMN = "image"
 IMAGE_PLACE = "image {}: "  # how the error about one image of a request begins
 
@@ -49,17 +52,8 @@ def image_requests(images: list) -> pd.DataFrame:
     return pd.DataFrame({IMAGE_COLUMN: pd.Series(encoded, dtype=object)})  # None stays None
 
 
-def on_white(image: Image.Image) -> Image.Image:
-    """An image with transparency laid on white paper, as a browser shows it; others as they are.
-    (Converting to grayscale drops alpha: black strokes on a transparent canvas became all black.)"""
-    if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
-        return image
-    rgba = image.convert("RGBA")
-    return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
-
-
-def decode_image(encoded) -> list[Digit]:
-    """Decode one base64 PNG or JPEG and find its digits."""
+def decode_image(encoded) -> Reading:
+    """Decode one base64 image and read its digits."""
     if encoded is None:
         raise InputError("no image (null)")
     if not isinstance(encoded, (str, bytes)):
@@ -68,17 +62,12 @@ def decode_image(encoded) -> list[Digit]:
         raise InputError(f"larger than {MAX_IMAGE_BYTES // 2**20} MiB")
     try:
         data = base64.b64decode(encoded, validate=True)
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ("PNG", "JPEG"):
-                raise InputError(f"{image.format} is not accepted; send PNG or JPEG")
-            gray = np.asarray(on_white(image).convert("L"), np.float32) / 255
     except (binascii.Error, ValueError) as error:
-        if isinstance(error, InputError):
-            raise
         raise InputError(f"not valid base64 ({error})") from error
-    except (UnidentifiedImageError, OSError) as error:
-        raise InputError("the bytes are not a PNG or JPEG image") from error
-    return read_digits(gray)
+    try:
+        return read_picture(decode(data))
+    except DecodeError as error:
+        raise InputError(str(error)) from error
 
 
 def images_to_rows(encoded: list, answer_refused: bool = False) -> Rows:
@@ -87,7 +76,7 @@ def images_to_rows(encoded: list, answer_refused: bool = False) -> Rows:
     digits, refused = [], []
     for index, item in enumerate(encoded):
         try:
-            digits.append(decode_image(item))
+            digits.append(decode_image(item).digits)
             refused.append("")
         except InputError as error:
             if not answer_refused:

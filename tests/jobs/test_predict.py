@@ -82,7 +82,7 @@ def test_a_file_that_is_not_an_image_is_named(champion, digit_files, tmp_path):
     (tmp_path / "notes.png").write_text("not an image")
     result = CliRunner().invoke(cli, ["predict", paths[0], str(tmp_path / "notes.png")])
     assert result.exit_code == 1
-    assert f"{tmp_path / 'notes.png'}: the bytes are not a PNG or JPEG image" in result.output
+    assert f"{tmp_path / 'notes.png'}: the bytes are not an image (PNG, JPEG, WebP, GIF, TIFF or BMP)" in result.output
 
 
 def test_a_blank_page_gets_no_digit(champion, digit_files, tmp_path):

@@ -87,7 +87,7 @@ def test_images_and_image_files_keep_their_refusals_on_their_rows(inputs, small_
     assert images.loc[7, "refused"] == "no image (null)"
     images = images.drop(index=7).reset_index(drop=True)
     for answers in (images, files):
-        assert answers.loc[3, "refused"] == "the bytes are not a PNG or JPEG image"
+        assert answers.loc[3, "refused"] == "the bytes are not an image (PNG, JPEG, WebP, GIF, TIFF or BMP)"
         assert answers.loc[5, "refused"].startswith("no digit")
         assert list(answers.loc[[3, 5], "digit"]) == [-1, -1]
         read = answers.drop(index=[3, 5])

@@ -128,7 +128,7 @@ def test_serves_every_format_like_the_in_process_model(sklearn_champion, model_s
         ({"inputs": [[0.5] * 783]}, "got shape (1, 783)"),
         ('{"inputs": [[NaN' + ", 0" * 783 + "]]}", "holds NaN or infinity"),
         ({"inputs": [[999] * 784]}, "pixels must be in [0, 1] or [0, 255]"),
-        ({"dataframe_split": {"columns": ["image"], "data": [["aGVsbG8gd29ybGQ="]]}}, "not a PNG or JPEG"),
+        ({"dataframe_split": {"columns": ["image"], "data": [["aGVsbG8gd29ybGQ="]]}}, "the bytes are not an image"),
         ({"inputs": []}, "no rows"),
         ({"inputs": [[0] * 784] * 10_001}, "send at most 10000"),
         ({"dataframe_split": {"columns": ["image"], "data": [[BLANK_64]]}}, "image 0: no digit: the image is uniform"),
