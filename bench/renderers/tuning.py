@@ -444,8 +444,8 @@ def scan(digit: np.ndarray, kind: str, rng) -> tuple[bytes, dict]:
     """A crop or flatbed scan of one digit, 100-400 pixels a side: the paper only, as PNG or JPEG."""
     rows = int(rng.integers(100, 401))
     shape = (rows, int(np.clip(rows * rng.uniform(0.75, 1.3), 100, 400)))
-    height = rng.uniform(0.45, 0.8) * rows
-    centre = np.array(shape[::-1]) / 2 + rng.uniform(-0.08, 0.08, 2) * shape[::-1]
+    height = rng.uniform(0.45, 0.75) * min(shape)
+    centre = np.array(shape[::-1]) / 2 + rng.uniform(-0.05, 0.05, 2) * shape[::-1]
     density, slant = draw_ink(digit, shape, centre, height, rng)
     level = rng.uniform(0.9, 1.0) - (rng.uniform(0.05, 0.12) if kind == "scan-pencil" else 0)
     sheet = paper.white(shape, level) * rgb(1 + rng.uniform(-0.02, 0.02, 3))
@@ -459,7 +459,7 @@ def scan(digit: np.ndarray, kind: str, rng) -> tuple[bytes, dict]:
         width = int(rng.uniform(0.06, 0.13) * height)
         nib = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
         bled = cv2.GaussianBlur(cv2.dilate(density, nib), (0, 0), rng.uniform(0.5, 2.5))
-        rough = 0.15 * smooth(shape, (rows // 6, rows // 6), rng)
+        rough = 0.15 * smooth(shape, (rows // 6, rows // 6), rng) * np.clip(bled * 4, 0, 1)  # ragged edges only
         colour = rgb([(0.05, 0.05, 0.07), (0.1, 0.15, 0.6), (0.7, 0.1, 0.1), (0.1, 0.45, 0.2)][rng.integers(4)])
         sheet = paper.on_paper(np.clip((bled - 0.35 + rough) * 4, 0, 1), sheet, colour)
         ink, factors["stroke"] = "marker", width
