@@ -7,12 +7,15 @@ model is logged, and the flatbuffer is one of its artifacts, so loading it needs
 
 import os
 import tempfile
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
+import yaml
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model, ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
@@ -21,6 +24,7 @@ from mlflow.types.schema import Array, Object, Property
 
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.native_logs import import_tensorflow
+from mnist_mlops.serving.inference_log import Answered, inference_log
 from mnist_mlops.serving.inputs import IMAGE_COLUMN, IMAGE_PLACE, MAX_ROWS, InputError, Rows, encode_image, to_rows
 from mnist_mlops.serving.litert import lite_forward, to_litert
 from mnist_mlops.tracking.models import SKLEARN_REQUIREMENTS, pinned
@@ -37,16 +41,18 @@ FOUND = Object([Property("digit", "long"), Property("probabilities", Array("doub
 # No input schema: the model takes pixels, tensors or images and checks them itself (inputs.py). An image's
 # answer also has the number it holds and each digit found (its box; with show=true, the 28x28 PNG it saw).
 # With answer_refused=true, an image without a readable digit is answered with its reason, not a 400.
+# With the inference log on (serving/inference_log.py), every answer carries its request's id.
 SIGNATURE = ModelSignature(
     inputs=None,
     outputs=Schema([ColSpec("long", "digit"), ColSpec(Array("double"), "probabilities"),
                     ColSpec("string", "number", required=False), ColSpec(Array(FOUND), "digits", required=False),
-                    ColSpec("string", "refused", required=False)]),
+                    ColSpec("string", "refused", required=False), ColSpec("string", "request_id", required=False)]),
     params=ParamSchema([ParamSpec("show", "boolean", False), ParamSpec("answer_refused", "boolean", False)]),
 )  # fmt: skip
 SPARK_ANSWER = "digit long, probabilities array<double>, number string, refused string"  # an image's, answer_refused
 IN_SERVER = "_MLFLOW_IS_IN_SERVING_ENVIRONMENT"  # "true" once `mlflow models serve` has loaded the model
 ARRAYS = "reads_pixel_arrays"  # metadata of versions whose input code reads a column of pixel arrays
+REGISTERED = "registered_model_meta"  # what MLflow writes beside a model it downloads from the registry
 NOT_ONE = -1  # the digit of an image that holds several (read its number) or none (read refused)
 # model_config "output": what predict answers. Load with {"output": "digit"} for mlflow.models.evaluate,
 # whose classifier evaluator takes one prediction per row.
@@ -68,25 +74,69 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
             self.probabilities = mlflow.sklearn.load_model(context.artifacts[CLASSIFIER]).predict_proba
         else:  # a version logged before its network was converted at log time
             self.probabilities = lite_forward(to_litert(keras_network(context.artifacts[CLASSIFIER])))
+        # Opened here so that a log folder that cannot be written stops a server before its first request.
+        self.log = inference_log()
+        self.identity = identity_of(context.artifacts[CLASSIFIER]) if self.log else (None, None)
 
     def predict(
         self, context, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame | pd.Series | list[dict]:
         """The digit and ten probabilities of each row (pixels, a tensor or an image; see serving/inputs.py);
         an image's answer also holds its number and digits (params: show, to add what the model saw)."""
-        params = params or {}
+        params, started = params or {}, time.perf_counter()
+        request_id = uuid.uuid4().hex if self.log else None
         try:
             rows = to_rows(model_input, bool(params.get("answer_refused", False)))
         except InputError as error:
+            if self.log:
+                self.record_refusal(request_id, started, kind_of(model_input), str(error))
             raise MlflowException(str(error), error_code=INVALID_PARAMETER_VALUE) from error
         proba = np.asarray(self.probabilities(rows.pixels) if len(rows.pixels) else np.zeros((0, 10)), np.float64)
         if rows.digits is not None:
             answers = image_answers(rows, proba, bool(params.get("show", False)))
-            return answers["digit"] if self.output == "digit" else answers
-        if self.output == "digit":
-            return pd.Series(proba.argmax(axis=1), name="digit")
-        # Plain lists of Python numbers: the server's JSON encoder then never calls back per number.
-        return answered({"digit": proba.argmax(axis=1).tolist(), "probabilities": proba.round(6).tolist()})
+            answers = answers["digit"] if self.output == "digit" else answers
+        elif self.output == "digit":
+            answers = pd.Series(proba.argmax(axis=1), name="digit")
+        else:  # plain lists of Python numbers: the server's JSON encoder then never calls back per number
+            answers = {"digit": proba.argmax(axis=1).tolist(), "probabilities": proba.round(6).tolist()}
+        if self.log:
+            self.record(request_id, started, rows, proba)
+            if isinstance(answers, (dict, pd.DataFrame)):
+                answers["request_id"] = [request_id] * len(proba if rows.digits is None else rows.digits)
+        return answered(answers) if isinstance(answers, dict) else answers
+
+    def record(self, request_id: str, started: float, rows: Rows, proba: np.ndarray) -> None:
+        """Add a request's answers to the inference log."""
+        images = rows.digits is not None
+        counts = np.array([len(found) for found in rows.digits]) if images else np.ones(len(proba), np.int64)
+        seen = np.round(rows.pixels * 255).astype(np.uint8) if images else None
+        latency = (time.perf_counter() - started) * 1000
+        self.log.record(Answered(time.time(), request_id, *self.identity, "image" if images else "pixels", latency,
+                                 proba, counts, rows.refused, seen))  # fmt: skip
+
+    def record_refusal(self, request_id: str, started: float, kind: str, reason: str) -> None:
+        """Add a request refused whole (HTTP 400) to the inference log, as one record with its reason."""
+        latency = (time.perf_counter() - started) * 1000
+        self.log.record(Answered(time.time(), request_id, *self.identity, kind, latency, np.zeros((0, 10)),
+                                 np.zeros(1, np.int64), [reason], None, whole=True))  # fmt: skip
+
+
+def identity_of(artifact: str) -> tuple[str | None, str | None]:
+    """The registered version (when the model was loaded through the registry) and the logged model id
+    of the serving model holding this artifact."""
+    folder = next(parent for parent in Path(artifact).parents if (parent / "MLmodel").exists())
+    version = None
+    if (folder / REGISTERED).exists():
+        version = str(yaml.safe_load((folder / REGISTERED).read_text()).get("model_version") or "") or None
+    return version, Model.load(folder).model_id
+
+
+def kind_of(model_input) -> str:
+    """image or pixels: what a request sends, judged from its shape alone (it may be refused unread)."""
+    if isinstance(model_input, dict) or (isinstance(model_input, pd.DataFrame) and IMAGE_COLUMN in model_input):
+        return "image"
+    first = np.ravel(np.asarray(model_input, dtype=object))[:1] if len(model_input) else []
+    return "image" if len(first) and isinstance(first[0], (str, bytes)) else "pixels"
 
 
 def answered(columns: dict[str, list]) -> pd.DataFrame | list[dict]:
