@@ -230,6 +230,26 @@ def registry_promote(version: str, force: bool, data_dir: str | None) -> None:
     click.echo(promotion_text(promote_version(version, force, data_dir)))
 
 
+@cli.group()
+def feedback() -> None:
+    """The feedback set: images people corrected, which robustness --suite feedback and registry compare score."""
+
+
+@feedback.command("add")
+@click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--label", required=True, help="The digits the images hold, such as 7 or 42.")
+@click.option("--request", help="The request_id of the answer they correct (from the answer or the inference log).")
+def feedback_add(images: tuple[str, ...], label: str, request: str | None) -> None:
+    """Add PNG or JPEG images that hold LABEL to the feedback set the playground writes; every file is
+    checked before any is added."""
+    from pathlib import Path
+
+    from mnist_mlops.jobs.feedback import add_feedback
+
+    names, size = add_feedback([Path(image) for image in images], label, request)
+    click.echo(f"added {len(names)} images of {label}: the feedback set holds {size} images")
+
+
 @cli.command()
 @click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--model-uri", default="models:/mnist-digits@champion", help="The model to ask.")

@@ -1,9 +1,53 @@
-"""The feedback set as a test: how many of the images people corrected a version reads right."""
+"""The feedback set: corrections added from files, and as a test: how many of the images people
+corrected a version reads right."""
 
-from mnist_mlops import registry
+import io
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from mnist_mlops import registry, tracking
+from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.serving.inputs import image_requests
 from mnist_mlops.serving.model import answer_all
-from mnist_mlops.tracking.feedback import Correction, corrections
+from mnist_mlops.tracking.feedback import (
+    Correction,
+    add_corrections,
+    check_correction,
+    correction_count,
+    corrections,
+)
+
+
+def correction_png(path: Path) -> bytes:
+    """A PNG or JPEG file as the feedback set keeps it, PNG (a JPEG's pixels re-encoded); a clear error
+    for any other file."""
+    data = path.read_bytes()
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("PNG", "JPEG"):
+                raise MnistMlopsError(f"{path}: a {image.format} image; the feedback set takes PNG or JPEG")
+            image.load()  # a truncated file fails here, not when it is scored
+            if image.format == "PNG":
+                return data
+            png = io.BytesIO()
+            image.save(png, format="PNG")
+            return png.getvalue()
+    except (UnidentifiedImageError, OSError) as error:
+        raise MnistMlopsError(f"{path}: not a PNG or JPEG image ({error})") from error
+
+
+def add_feedback(paths: list[Path], label: str, request: str | None) -> tuple[list[str], int]:
+    """Add image files that hold label to the feedback set, every file checked before any is added;
+    return the new names and the set's size."""
+    try:
+        check_correction(label, request)
+    except ValueError as error:
+        raise MnistMlopsError(str(error)) from error
+    images = [correction_png(path) for path in paths]
+    tracking.use_tracking_uri()
+    names = add_corrections(images, label, request)
+    return names, correction_count()
 
 
 def answered_numbers(model, images: list[bytes]) -> list[str | None]:
@@ -23,12 +67,13 @@ def score_versions(references: list[str]) -> dict[str, tuple[float, int] | None]
     """Each registered version's accuracy on the feedback set and the set's size, recorded on the version
     (tags feedback_accuracy, feedback_images); None when there is no feedback yet. The set is read once."""
     feedback = corrections()
-    scores = {}
+    scores: dict[str, tuple[float, int] | None] = {}
     for reference in references:
         scores[reference] = None
         if feedback:
-            scores[reference] = feedback_accuracy(registry.load(reference), feedback), len(feedback)
-            registry.record_feedback(str(registry.resolve(reference).version), *scores[reference])
+            accuracy = feedback_accuracy(registry.load(reference), feedback)
+            scores[reference] = accuracy, len(feedback)
+            registry.record_feedback(str(registry.resolve(reference).version), accuracy, len(feedback))
     return scores
 
 

@@ -12,8 +12,9 @@ import mlflow
 
 EXPERIMENT = "mnist-feedback"
 TAG = ("mnist_mlops.feedback", "true")  # marks the run that holds the set
-FOLDER = "feedback"  # its artifacts: {time}-{id}-is-{number}.png
-NAMED = re.compile(r"-is-(\d+)\.png$")
+FOLDER = "feedback"  # its artifacts: {time}-{id}[-request-{request id}]-is-{number}.png
+NAMED = re.compile(r"(?:-request-([0-9A-Za-z]+))?-is-([0-9]+)\.png$")
+REQUEST = re.compile(r"[0-9A-Za-z]{1,64}")  # a request id as the inference log writes it (no dash: names parse)
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Correction:
     name: str
     image: bytes  # the image as sent (PNG)
     number: str
+    request: str | None = None  # the request whose answer it corrects, when it was named
 
 
 def feedback_run(create: bool) -> str | None:
@@ -40,17 +42,34 @@ def feedback_run(create: bool) -> str | None:
     return run.info.run_id
 
 
+def check_correction(number: str, request: str | None) -> None:
+    """A ValueError unless number is digits and request, if given, an id as the inference log writes it."""
+    if not re.fullmatch(r"[0-9]+", number):
+        raise ValueError(f"a correction is the digits the image holds, not {number!r}")
+    if request is not None and not REQUEST.fullmatch(request):
+        raise ValueError(
+            f"a request id is up to 64 letters and digits, as the inference log writes it, not {request!r}"
+        )
+
+
+def add_corrections(images: list[bytes], number: str, request: str | None = None) -> list[str]:
+    """Add PNG images that all hold number to the feedback set, in one upload, optionally naming the
+    request whose answer they correct; return the new files' names."""
+    check_correction(number, request)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    named = f"-request-{request}" if request else ""
+    # unique: two people never overwrite each other
+    names = [f"{stamp}-{uuid.uuid4().hex[:8]}{named}-is-{number}.png" for _ in images]
+    with tempfile.TemporaryDirectory() as folder:
+        for name, image in zip(names, images, strict=True):
+            (Path(folder) / name).write_bytes(image)
+        mlflow.MlflowClient().log_artifacts(feedback_run(create=True), folder, FOLDER)
+    return names
+
+
 def add_correction(image: bytes, number: str) -> str:
     """Add an image and the number it holds to the feedback set; return the new file's name."""
-    if not number.isdigit():
-        raise ValueError(f"a correction is the digits the image holds, not {number!r}")
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    name = f"{stamp}-{uuid.uuid4().hex[:8]}-is-{number}.png"  # unique: two people never overwrite each other
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        path.write_bytes(image)
-        mlflow.MlflowClient().log_artifact(feedback_run(create=True), str(path), FOLDER)
-    return name
+    return add_corrections([image], number)[0]
 
 
 def correction_count() -> int:
@@ -67,7 +86,7 @@ def corrections() -> list[Correction]:
     with tempfile.TemporaryDirectory() as folder:
         local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=FOLDER, dst_path=folder))
         return [
-            Correction(path.name, path.read_bytes(), match.group(1))
+            Correction(path.name, path.read_bytes(), match.group(2), match.group(1))
             for path in sorted(local.glob("*.png"))
             if (match := NAMED.search(path.name))
         ]
