@@ -9,9 +9,8 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
-from mnist_mlops import models, registry, tracking
+from mnist_mlops import models, registry, registry_text, tracking
 from mnist_mlops.errors import MnistMlopsError
 
 SEARCH_PARAMS = ("algo", "max_evals", "metric")
@@ -130,10 +129,10 @@ def searches(runs: pd.DataFrame) -> list[Search]:
 
 def champion() -> Champion | None:
     """The champion version and its figures, or None when there is none."""
-    try:
-        version = registry.resolve(registry.CHAMPION)
-    except MnistMlopsError:
+    number = registry.champion_version()  # None only when there is none; a failure to read it is an error
+    if number is None:
         return None
+    version = registry.resolve(number)
     source = registry.source_run(version)
     found = Champion(
         str(version.version), version.tags.get("model_family", ""), float(version.tags.get("test_accuracy", "nan"))
@@ -143,7 +142,7 @@ def champion() -> Champion | None:
         if content is not None:
             found.figures[name] = content
     if "robustness_run_id" in version.tags:
-        found.robustness = registry.robustness_text(version)
+        found.robustness = registry_text.robustness_text(version)
         for name in ROBUSTNESS_FIGURES:
             chart = artifact_bytes(version.tags["robustness_run_id"], name)
             if chart is not None:
@@ -165,8 +164,5 @@ def collect(experiment_names: list[str]) -> DashboardData:
 
     ids = experiment_ids(experiment_names)
     runs = mlflow.search_runs(experiment_ids=list(ids.values())) if ids else pd.DataFrame()
-    try:
-        versions = registry.version_table()
-    except MlflowException:
-        versions = pd.DataFrame()
+    versions = registry.version_table()
     return DashboardData(sorted(ids), ui_url(), leaderboard(runs), searches(runs), champion(), versions)

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from mnist_mlops import registry, tracking
+from mnist_mlops import registry, registry_text, tracking
 from mnist_mlops.data import load_mnist
 from mnist_mlops.evaluate.compare import PairedComparison, compare_predictions
 from mnist_mlops.jobs.feedback import score_versions
@@ -25,7 +25,7 @@ def compare_versions(a: str, b: str, data_dir: str | None = None) -> PairedCompa
 def robustness_of(reference: str) -> str:
     """A version's robust_mean_accuracy as the commands print it, or how to measure it."""
     tracking.use_tracking_uri()
-    return registry.robustness_of(reference)
+    return registry_text.robustness_text(registry.resolve(reference))
 
 
 def promote_version(candidate: str, force: bool = False, data_dir: str | None = None) -> registry.Promotion:
@@ -34,5 +34,6 @@ def promote_version(candidate: str, force: bool = False, data_dir: str | None = 
     tracking.use_tracking_uri()
     registry.resolve(candidate)
     promotion = registry.promote(candidate, load_mnist(data_dir).test, force)
-    score_versions(sorted({promotion.version, registry.champion_version()}))  # their feedback_accuracy, if any
+    champion = registry.champion_version() or promotion.version
+    score_versions(sorted({promotion.version, champion}))  # their feedback_accuracy, if any
     return promotion

@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-from mnist_mlops import registry
+from mnist_mlops import registry, registry_text
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.serving.inputs import image_requests
 from mnist_mlops.serving.model import answer, load_served
@@ -44,10 +44,10 @@ class Source:
         """The model in one line: its registered version and figures, or where it is served."""
         if self.url:
             return f"`mlflow models serve` at {self.url}"
-        prefix = f"models:/{registry.MODEL_NAME}"
-        if self.uri.startswith((f"{prefix}/", f"{prefix}@")):
-            return registry.version_text(self.uri[len(prefix) + 1 :])
-        return f"{self.uri}, loaded in the page's process"
+        prefix, uri = f"models:/{registry.MODEL_NAME}", self.uri or ""
+        if uri.startswith((f"{prefix}/", f"{prefix}@")):
+            return registry_text.version_text(uri[len(prefix) + 1 :])
+        return f"{uri}, loaded in the page's process"
 
 
 def asked(url: str, body: dict) -> dict:
