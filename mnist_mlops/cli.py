@@ -17,6 +17,7 @@ from mnist_mlops.config import (
     TuneConfig,
 )
 from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.monitoring.config import MonitorConfig
 from mnist_mlops.options import config_options, field_option
 from mnist_mlops.playground.config import PlaygroundConfig
 from mnist_mlops.scoring.config import ScoreConfig
@@ -256,10 +257,10 @@ def feedback_add(images: tuple[str, ...], label: str, request: str | None) -> No
 @click.option(
     "--json", "as_json", is_flag=True, help="Print JSON: file, number, and per digit its probabilities and box."
 )
-@click.option("--show", type=click.Path(file_okay=False), help="Save what the model saw into this folder: per digit, "
-              "the crop it took from the image and the 28x28 image it was given.")  # fmt: skip
+@click.option("--show", type=click.Path(file_okay=False), help="Save what the model saw into this folder: the sheet "
+              "found in a whole frame, outlined, and per digit the crop taken and the 28x28 given.")  # fmt: skip
 def predict(images: tuple[str, ...], model_uri: str, as_json: bool, show: str | None) -> None:
-    """Read the digit, or the number, in each PNG or JPEG image."""
+    """Read the digit, or the number, in each image (a photo of a whole sheet, or a crop; PNG, JPEG, WebP...)."""
     from mnist_mlops.jobs.predict import predict_files
 
     results = predict_files(list(images), model_uri, show)
@@ -281,6 +282,29 @@ def score(**options) -> None:
     metrics = run_scoring(ScoreConfig(**options))
     click.echo(f"{metrics['rows']:.0f} rows, {metrics['refused']:.0f} refused, {metrics['images_per_second']:.0f} "
                f"images/s: {options['output']}")  # fmt: skip
+
+
+@cli.command()
+@config_options(MonitorConfig)
+def monitor(**options) -> None:
+    """Profile the inference log's last window (requests, refusals, confidence, latency, the digits' and
+    inputs' mix) against the window before it, as one run; exit 1 when an alert rule fires."""
+    from mnist_mlops.jobs.monitor import run_monitor
+
+    found = run_monitor(MonitorConfig(**options))
+    metrics = found.metrics
+    click.echo(f"{found.window}: {metrics['window_records']:.0f} records of {metrics['window_requests']:.0f} "
+               f"requests, refused_rate {metrics['window_refused_rate']:.3f}, mean_confidence "
+               f"{metrics['window_mean_confidence']:.3f}, latency p50 {metrics['window_latency_p50_ms']:.1f} ms, "
+               f"p99 {metrics['window_latency_p99_ms']:.1f} ms")  # fmt: skip
+    if "drift_digit_p_value" in metrics:
+        click.echo(
+            f"the predicted digits against the previous window: chi-square p = {metrics['drift_digit_p_value']:.3g}"
+        )
+    else:
+        click.echo(f"no drift test: a window has fewer than {options['min_records']} answered digits")
+    if found.alerts:
+        raise click.ClickException("alert: " + "; ".join(found.alerts))
 
 
 @cli.command("spark-cluster")

@@ -98,7 +98,7 @@ def table_of(answered: Answered) -> pa.Table:
         "digit": pa.array(digit),
         "number": pa.array(list(number), pa.string()),
         "probabilities": pa.ListArray.from_arrays(pa.array(offsets), per_digit),
-        "refused": pa.array([reason or None for reason in answered.refused or [None] * records], pa.string()),
+        "refused": pa.array([reason or None for reason in answered.refused or [""] * records], pa.string()),
         "latency_ms": pa.array(np.full(records, answered.latency_ms, np.float32)),
         "seen": seen,
     }
@@ -115,7 +115,7 @@ class InferenceLog:
         self.pending_rows = 0
         self.lock = threading.RLock()  # re-entrant: a stop signal's handler may run inside record()
         self.writing = threading.RLock()
-        self.process = None  # the process whose thread writes, and whose name the files carry
+        self.process: int | None = None  # the process whose thread writes, and whose name the files carry
         self.prefix = ""
         self.files = 0
         self.stopping = False  # after a stop signal every record is written at once
@@ -237,10 +237,18 @@ def inference_log() -> InferenceLog | None:
         return LOGS[folder]
 
 
-def read_log(folder: Path, columns: list[str] | None = None) -> pa.Table:
-    """Every record written to a log folder (with its day), oldest first; empty when there are none."""
-    if not folder.is_dir():
-        return SCHEMA.empty_table()
-    dataset = pyarrow.dataset.dataset(folder, format="parquet", partitioning="hive", schema=None)
-    table = dataset.to_table(columns=columns)
-    return table.sort_by("time") if "time" in table.column_names else table
+def read_log(folder: Path, columns: list[str] | None = None, start: datetime | None = None,
+             end: datetime | None = None) -> pa.Table:  # fmt: skip
+    """The records of a log folder answered from start (inclusive) to end (exclusive), or all of them,
+    with their day; an empty table when there are none."""
+    dataset = pyarrow.dataset.dataset(folder, format="parquet", partitioning="hive") if folder.is_dir() else None
+    if dataset is None or not dataset.files:
+        return SCHEMA.empty_table().select(columns or SCHEMA.names)
+    where = None
+    if start is not None and end is not None:  # the day partition first: other days' files are not opened
+        time, day = pyarrow.dataset.field("time"), pyarrow.dataset.field("day")
+        where = (day >= f"{start:%Y-%m-%d}") & (day <= f"{end:%Y-%m-%d}")
+        where &= (time >= pa.scalar(start, SCHEMA.field("time").type)) & (
+            time < pa.scalar(end, SCHEMA.field("time").type)
+        )
+    return dataset.to_table(columns=columns, filter=where)

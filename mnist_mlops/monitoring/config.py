@@ -1,0 +1,43 @@
+"""The config of `mnist-mlops monitor`, light enough for the command line's start."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from mnist_mlops.config_fields import check_fields, option
+from mnist_mlops.errors import MnistMlopsError
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """Everything `mnist-mlops monitor` depends on; logged whole as its run's params."""
+
+    log: str | None = option(
+        None, "The inference log's folder [default: $MNIST_MLOPS_INFERENCE_LOG].", envvar="MNIST_MLOPS_INFERENCE_LOG"
+    )
+    hours: float = option(24.0, "Length of the window profiled, and of the previous one it is compared with.", low=0,
+                          open_low=True)  # fmt: skip
+    end: str | None = option(None, "End of the window, an ISO time (UTC unless it says) [default: now].")
+    max_refused_rate: float = option(0.2, "Alert when more of the window's records than this were refused.", low=0,
+                                     high=1)  # fmt: skip
+    drift_p_value: float = option(
+        0.01, "Alert when the predicted digits' mix differs from the previous window's at this chi-square p-value "
+        "or below.", low=0, high=1, open_low=True, open_high=True
+    )  # fmt: skip
+    min_records: int = option(100, "Answered digits each window needs before their mixes are compared.", low=1)
+    experiment: str = option("mnist-monitoring", "MLflow experiment to record the monitoring run in.")
+
+    def __post_init__(self):
+        check_fields(self)
+        if not self.log:
+            raise MnistMlopsError("--log or $MNIST_MLOPS_INFERENCE_LOG: name the inference log's folder")
+        self.end_time()  # a bad --end fails here, before anything is read
+
+    def end_time(self) -> datetime:
+        """The window's end, in UTC."""
+        if self.end is None:
+            return datetime.now(UTC)
+        try:
+            end = datetime.fromisoformat(self.end)
+        except ValueError as error:
+            raise MnistMlopsError(f"--end {self.end!r}: not an ISO time such as 2026-12-07T14:00") from error
+        return end.replace(tzinfo=UTC) if end.tzinfo is None else end.astimezone(UTC)

@@ -1,0 +1,81 @@
+"""A window of the inference log as a profile (requests, refusals, confidence, latency, the mix of digits
+and of input kinds) and the drift of its predicted digits against another window (chi-square)."""
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+from scipy.stats import chi2_contingency
+
+from mnist_mlops.serving.inference_log import read_log
+
+COLUMNS = ["request_id", "model_version", "input_kind", "digit", "probabilities", "refused", "latency_ms"]
+KINDS = ("pixels", "image")
+ALL = "all"  # the profile row of every version together
+
+
+def read_window(folder: Path, start: datetime, end: datetime) -> pd.DataFrame:
+    """The window's records, each with the confidence of its least sure digit read (NaN when none)."""
+    table = read_log(folder, COLUMNS, start, end)
+    counts = pc.list_value_length(table["probabilities"]).to_numpy(zero_copy_only=False).astype(np.int64)
+    values = pc.list_flatten(pc.list_flatten(table["probabilities"])).to_numpy(zero_copy_only=False)
+    tops = values.reshape(-1, 10).max(axis=1) if len(values) else np.zeros(0)
+    least_sure = np.full(len(counts), np.nan)
+    read = counts > 0
+    if read.any():  # the minimum over each record's digits: its slice of tops
+        least_sure[read] = np.minimum.reduceat(tops, np.concatenate([[0], np.cumsum(counts)[:-1]])[read])
+    frame = table.drop_columns(["probabilities"]).to_pandas()
+    frame["confidence"] = least_sure
+    frame["model_version"] = frame["model_version"].fillna("unregistered")
+    return frame
+
+
+def reason_name(refused: str) -> str:
+    """A refusal's kind as a metric name: its text before the details, e.g. no_digit."""
+    reason = re.sub(r"^image \d+: ", "", refused).split(":")[0].split("(")[0]
+    return re.sub(r"[^a-z0-9]+", "_", reason.lower()).strip("_")[:40] or "other"
+
+
+def digit_counts(frame: pd.DataFrame) -> np.ndarray:
+    """How many records were answered with each digit (images of one digit, and pixel rows)."""
+    return np.bincount(frame.loc[frame["digit"] >= 0, "digit"].astype(np.int64), minlength=10)[:10]
+
+
+def profile(frame: pd.DataFrame) -> dict[str, float]:
+    """A window's profile: records, requests, refused rate (and per reason), mean confidence, latency
+    p50 and p99 per request, the share of each predicted digit and of each input kind."""
+    refused = frame["refused"].dropna()
+    latency = frame.drop_duplicates("request_id")["latency_ms"].to_numpy()
+    found = {"records": len(frame), "requests": frame["request_id"].nunique(),
+             "refused_rate": len(refused) / max(len(frame), 1),
+             "mean_confidence": float(frame["confidence"].mean()) if frame["confidence"].notna().any() else np.nan,
+             "latency_p50_ms": float(np.percentile(latency, 50)) if len(latency) else np.nan,
+             "latency_p99_ms": float(np.percentile(latency, 99)) if len(latency) else np.nan}  # fmt: skip
+    for reason, count in refused.map(reason_name).value_counts().items():
+        found[f"refused_{reason}_rate"] = count / len(frame)
+    counts = digit_counts(frame)
+    found |= {f"digit_{digit}_share": count / max(counts.sum(), 1) for digit, count in enumerate(counts)}
+    kinds = frame["input_kind"].value_counts()
+    return found | {f"{kind}_share": kinds.get(kind, 0) / max(len(frame), 1) for kind in KINDS}
+
+
+def digit_drift(current: pd.DataFrame, previous: pd.DataFrame, min_records: int) -> tuple[float, float] | None:
+    """Chi-square statistic and p-value of the predicted digits' mix in two windows (digits neither
+    window answered left out); None when either has fewer than min_records answered digits."""
+    counts = np.stack([digit_counts(current), digit_counts(previous)])
+    if counts.sum(axis=1).min() < min_records:
+        return None
+    result = chi2_contingency(counts[:, counts.sum(axis=0) > 0])
+    return float(result.statistic), float(result.pvalue)
+
+
+def profile_table(windows: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each window's profile, of every version together and of each version, one row each."""
+    rows = []
+    for window, frame in windows.items():
+        groups = [(ALL, frame), *frame.groupby("model_version")] if len(frame) else []
+        rows += [{"window": window, "model_version": version, **profile(part)} for version, part in groups]
+    return pd.DataFrame(rows)
