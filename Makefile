@@ -27,9 +27,10 @@ pictures: $(DEV) browser  ## the docs' pictures: the MLflow UI and the playgroun
 	test -f mlflow.db || $(MAKE) run
 	$(BIN)/python -m bench.pictures mlflow.db
 
-lint: $(DEV)
+lint: $(DEV)  ## ruff, and mypy over the package
 	$(BIN)/ruff check mnist_mlops tests bench
 	$(BIN)/ruff format --check mnist_mlops tests bench
+	$(BIN)/mypy
 
 bench: $(DEV)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.baselines

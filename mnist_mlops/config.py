@@ -7,8 +7,9 @@ This module imports nothing heavy, so `mnist-mlops --help` starts fast.
 
 import ipaddress
 from collections import Counter
-from dataclasses import Field, asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from types import SimpleNamespace
+from typing import Any
 
 from mnist_mlops import models
 from mnist_mlops.config_fields import check_fields, option
@@ -63,7 +64,7 @@ def recipe_values(name: str) -> str:
     return f"{common}; {others}" if others else common
 
 
-def from_recipe(name: str, help: str, **accepts) -> Field:
+def from_recipe(name: str, help: str, **accepts) -> Any:
     """A TrainConfig field unset by default (None; empty or 0 on the command line), which then takes
     the architecture's recipe; its help lists the recipe's values, read from the registered families."""
     return option(None, f"{help} [recipe: {recipe_values(name)}]", **accepts)

@@ -3,6 +3,7 @@
 
 from collections.abc import Callable
 from dataclasses import Field, field, fields
+from typing import Any
 
 from mnist_mlops.errors import MnistMlopsError
 
@@ -17,9 +18,10 @@ def option(
     open_high: bool = False,
     flag: bool = False,
     envvar: str | None = None,
-) -> Field:
+) -> Any:
     """A config field with its command-line help and what it accepts: choices (or a function that
-    lists them when asked, for model families registered later), or a range from low to high."""
+    lists them when asked, for model families registered later), or a range from low to high. Typed
+    as dataclasses.field is, as its default's type (Any), so `seed: int = option(42, ...)` checks."""
     meta = dict(help=help, choices=choices, low=low, high=high, open_low=open_low, open_high=open_high)
     return field(default=default, metadata={**meta, "flag": flag, "envvar": envvar})
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import requests
 
@@ -56,7 +57,7 @@ def wait_for(cluster: Cluster, workers: int, logs: Path) -> None:
     """Wait until every worker has registered with the master; a clear error with the logs if not."""
     deadline = time.monotonic() + START_SECONDS
     while alive_workers(cluster.ui) < workers:
-        ended = [process.args[1] for process in cluster.processes if process.poll() is not None]
+        ended = [cast(list[str], process.args)[1] for process in cluster.processes if process.poll() is not None]
         if ended or time.monotonic() > deadline:
             said = "\n".join(f"{log.name}: {log.read_text()[-800:]}" for log in sorted(logs.glob("*.log")))
             why = f"{', '.join(ended)} exited" if ended else f"not all {workers} workers joined in {START_SECONDS} s"

@@ -27,7 +27,7 @@ def affine(images: np.ndarray, matrices: np.ndarray, shifts: np.ndarray) -> np.n
     """Per image i, the output pixel p takes the input at matrices[i] @ (p - centre) + centre - shifts[i]
     (bilinear, black outside): one vectorised resampling of the whole batch."""
     n = len(images)
-    grid = np.stack(np.indices((28, 28)), axis=-1).reshape(-1, 2) - CENTRE  # (784, 2) as (row, column)
+    grid = np.stack(list(np.indices((28, 28))), axis=-1).reshape(-1, 2) - CENTRE  # (784, 2) as (row, column)
     source = np.einsum("nij,pj->npi", matrices, grid) + CENTRE - shifts[:, None, :]  # (n, 784, 2)
     plane = np.repeat(np.arange(n, dtype=np.float64), 784)
     coordinates = np.stack([plane, source[..., 0].ravel(), source[..., 1].ravel()])

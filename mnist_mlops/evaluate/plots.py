@@ -1,10 +1,12 @@
 """Figures in one seaborn style, drawn on matplotlib Figure objects (no pyplot global state)."""
 
 import math
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -142,7 +144,7 @@ def robustness_figure(table: pd.DataFrame, title: str, reference: str = "clean")
     sns.barplot(x=others["accuracy"], y=others.index, ax=axis, color="tab:blue")
     axis.axvline(table.loc[reference, "accuracy"], color="tab:green", linestyle="--", label=reference)
     axis.axvline(others["accuracy"].mean(), color="tab:red", linestyle=":", label="mean of the others")
-    axis.bar_label(axis.containers[0], fmt="%.3f", padding=2, fontsize=8)
+    axis.bar_label(cast(BarContainer, axis.containers[0]), fmt="%.3f", padding=2, fontsize=8)
     axis.set(xlabel="test accuracy", ylabel="", xlim=(0, 1.08), title=title)
     axis.legend(loc="lower left")
     return figure

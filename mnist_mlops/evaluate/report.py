@@ -73,7 +73,7 @@ def evaluate(fitted: Fitted, data: Mnist, title: str, seed: int) -> Report:
     report.figures["test_misclassified.png"] = misclassified_figure(data.test.x, y_test, proba_test)
     report.figures["test_predictions.png"] = predictions_figure(data.test.x, y_test, proba_test, seed)
     epochs = fitted.epochs
-    if epochs.run:
+    if epochs.run and epochs.best is not None:  # trained epoch by epoch: the kept epoch is known
         report.figures["training_curves.png"] = training_curves_figure(epochs.history, epochs.best)
         report.metrics.update(epochs_run=epochs.run, best_epoch=epochs.best)
     return report

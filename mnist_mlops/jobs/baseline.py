@@ -11,7 +11,7 @@ from mnist_mlops.train.fitting import fit
 RUN_FIELDS = ("model", *JOB_FIELDS)  # what every baseline run logs besides its pipeline params
 
 
-def fit_and_track(config: BaselineConfig, name: str, data: Mnist, nested: bool) -> dict[str, float]:
+def fit_and_track(config: BaselineConfig, name: str, data: Mnist, nested: bool) -> dict[str, float | str]:
     """Fit, evaluate and log one baseline as its own run; return its metrics."""
     family = models.family(name)
     params = family.hyperparameters(config)

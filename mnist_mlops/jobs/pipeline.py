@@ -2,6 +2,7 @@
 measured under corruption and on photographed paper, all nested under one pipeline run."""
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -54,6 +55,7 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
         network = run_training(
             TrainConfig(arch=config.arch, epochs=config.epochs, members=config.members, register=True, **shared)
         )
+        assert network.promotion is not None  # registered
         search = run_search(TuneConfig(family=config.tune_family, algo="tpe", max_evals=config.max_evals, **shared))
         summary = pd.DataFrame(
             [
@@ -64,7 +66,7 @@ def run_pipeline(config: PipelineConfig) -> PipelineResult:
         )
         tracking.log_csv(summary.set_index("stage"), "pipeline.csv")
         run_fields = {key: shared[key] for key in RUN_CONFIG_FIELDS}
-        photos = {"paper_images": max(1, config.limit // len(PAPERS))} if config.limit else {}
+        photos: dict[str, Any] = {"paper_images": max(1, config.limit // len(PAPERS))} if config.limit else {}
         robustness = run_robustness(RobustnessConfig(limit=config.limit, **photos, **run_fields))
         metrics = robustness.metrics
         means = {name: metrics[name] for name in MEANS}

@@ -25,6 +25,11 @@ class Recorded:
     model_uri: str  # the logged classifier, loadable with mlflow.pyfunc.load_model
     promotion: registry.Promotion | None  # what the registry decided, when the model was offered to it
 
+    def registered(self) -> registry.Promotion:
+        """What the registry decided, for a model recorded with register."""
+        assert self.promotion is not None, "recorded without register"
+        return self.promotion
+
 
 def record(
     fitted: Fitted, data: Mnist, family: str, name: str, title: str, seed: int, register: bool = False,
@@ -54,6 +59,7 @@ def offer(
     scores = {key: value for key, value in report.metrics.items() if key.startswith(("val_", "test_"))}
     tracking.log_model_metrics(served_uri, scores, data)
     test_digits = report.test_digits
+    assert test_digits is not None  # evaluate() predicts the test split
     promotion = registry.register(served_uri, family, name, report.metrics, source_run_id, data.test, test_digits)
     log.info(f"{family}: registered as version {promotion.version} of {registry.MODEL_NAME}, {promotion.decision}")
     tracking.log_metrics({"registered_version": float(promotion.version)})

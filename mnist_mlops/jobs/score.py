@@ -42,6 +42,7 @@ def score_locally(source: Source, config: ScoreConfig, output: Path) -> None:
 
 def run_scoring(config: ScoreConfig) -> dict[str, float]:
     """Score the input into the output, as one run; return its metrics."""
+    assert config.input and config.output  # ScoreConfig requires both
     source, output = open_source(config.input, config.key), Path(config.output)
     check_output(output, config.overwrite)
     if source.rows == 0:

@@ -40,7 +40,7 @@ def run_training(config: TrainConfig) -> TrainResult:
         if config.calibrate:
             tracking.log_metrics(uncalibrated_metrics(fitted, data))
             fitted = calibrate(fitted, data)
-            tracking.log_metrics({"temperature": fitted.classifier.temperature})
+            tracking.log_metrics({"temperature": fitted.classifier.params()["temperature"]})
         # Like MLflow's Keras autologging: the kept model's figures are the step after the last epoch.
         step = fitted.epochs.run + 1
         name = models.model_name(config.arch, members=config.members, calibrated=config.calibrate)

@@ -68,17 +68,17 @@ def run_search(config: TuneConfig) -> SearchResult:
         said = f"tuned {config.family} (trial {int(best['trial'])} of {len(history)})"
         name, title = models.model_name(config.family, tuned=True), f"tuned {config.family}"
         tuned = record(fitted, data, config.family, name, title, config.seed, register=True, said=said)
-        ensemble = run_ensemble(config, trials, fitted, data) if config.ensemble else None
+        ensemble = run_ensemble(config, config.ensemble, trials, fitted, data) if config.ensemble else None
     best_value = float(best[config.metric])
-    return SearchResult(parent, best_params, best_value, history, tuned.metrics, tuned.promotion, ensemble)
+    return SearchResult(parent, best_params, best_value, history, tuned.metrics, tuned.registered(), ensemble)
 
 
-def run_ensemble(config: TuneConfig, trials, best: Fitted, data: Mnist) -> Promotion:
-    """Refit the --ensemble best trials (chosen on validation; the best is refitted already), average
+def run_ensemble(config: TuneConfig, count: int, trials, best: Fitted, data: Mnist) -> Promotion:
+    """Refit the count (--ensemble) best trials (chosen on validation; the best is refitted already), average
     their probabilities as one model, evaluate it and register it, on a run nested under the search.
     Member i trains with seed + i: one seed would give every member the same initialisation, batch
     order and augmentation draws, and so much the same mistakes, which averaging cannot correct."""
-    chosen = search.best_trials(trials, config.metric, config.ensemble)
+    chosen = search.best_trials(trials, config.metric, count)
     numbers = ",".join(str(int(row["trial"])) for row, _ in chosen)
     seeds = [config.seed + i for i in range(len(chosen))]
     tags = {"model_family": config.family, "model_kind": "ensemble"}
@@ -89,7 +89,7 @@ def run_ensemble(config: TuneConfig, trials, best: Fitted, data: Mnist) -> Promo
         title, said = f"ensemble of {len(chosen)} {config.family}", f"ensemble of trials {numbers}"
         name = models.model_name(config.family, members=len(chosen), tuned=True)
         recorded = record(averaged(members), data, config.family, name, title, config.seed, register=True, said=said)
-        return recorded.promotion
+        return recorded.registered()
 
 
 def log_search_summary(config: TuneConfig, history: pd.DataFrame, best: pd.Series, best_params: dict) -> None:

@@ -2,7 +2,7 @@
 
 A family is everything the project knows about one kind of model: how to build it from
 hyperparameters, which job-config fields set those hyperparameters, what a search explores, and
-which params the dashboard shows. What it builds is a `Classifier`: one fit / predict_proba
+which params the dashboard shows. What it builds is a `Trainable` `Classifier`: one fit / predict_proba
 interface for every family, so no caller asks what kind of model it holds.
 
 This module imports nothing heavy: scikit-learn and Keras load when a model is first built.
@@ -32,15 +32,11 @@ class Epochs:
 
 
 class Classifier(Protocol):
-    """A model as every stage after this one sees it. What a family builds is fitted with fit();
-    composites (ensembles, calibrated models) are made of fitted classifiers and are fitted as made."""
+    """A fitted model as every stage after this one sees it. Composites (ensembles, calibrated models)
+    are made of fitted classifiers and are fitted as made."""
 
     flavor: str  # how the tracking module logs `estimator`: "sklearn" or "keras"
     estimator: object  # the fitted scikit-learn Pipeline or Keras network: what is logged and served
-
-    def fit(self, train: Split, val: Split, on_epoch_end: Callable[[int, dict], None]) -> Epochs:
-        """Fit on train; val may steer early stopping; on_epoch_end(epoch, logs) sees each epoch and
-        stops the training after it by returning True."""
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Return the (n, 10) class probabilities of flat 784-pixel rows."""
@@ -52,13 +48,21 @@ class Classifier(Protocol):
         """Size metrics worth logging (a network's parameters and MFLOPs per image), or none."""
 
 
+class Trainable(Classifier, Protocol):
+    """What a family builds: a classifier fitted with fit()."""
+
+    def fit(self, train: Split, val: Split, on_epoch_end: Callable[[int, dict], bool | None]) -> Epochs:
+        """Fit on train; val may steer early stopping; on_epoch_end(epoch, logs) sees each epoch and
+        stops the training after it by returning True."""
+
+
 @dataclass
 class Family:
     """One model family, registered under its name."""
 
     name: str  # what --model, --arch, --family and the model_family tag say
     kind: str  # "sklearn" (baseline) or "keras" (train --arch): which job fits it with its options
-    build: Callable[[dict, int], Classifier]  # (hyperparameters, seed) -> an unfitted classifier
+    build: Callable[[dict, int], Trainable]  # (hyperparameters, seed) -> an unfitted classifier
     fields: dict[str, str] = field(default_factory=dict)  # job-config field -> hyperparameter it sets
     space: dict = field(default_factory=dict)  # what a search explores (tuning/spaces.py format)
     key_params: tuple[str, ...] = ()  # the params the dashboard's leaderboard shows

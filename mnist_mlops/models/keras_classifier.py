@@ -97,7 +97,7 @@ class NetworkClassifier:
             metrics=["accuracy"],
         )
 
-    def callbacks(self, on_epoch_end: Callable[[int, dict], None]) -> tuple[list, keras.callbacks.EarlyStopping]:
+    def callbacks(self, on_epoch_end: Callable[[int, dict], bool | None]) -> tuple[list, keras.callbacks.EarlyStopping]:
         """Early stopping on val_loss (the best weights kept), the epoch reporter, and the recipe's
         others. With a moving average of the weights, it is what validation scores and what the
         epoch's callbacks (and so early stopping) see and keep."""
@@ -117,7 +117,7 @@ class NetworkClassifier:
             found.append(StopAtTarget(recipe.target_accuracy))
         return found, stopper
 
-    def fit(self, train: Split, val: Split, on_epoch_end: Callable[[int, dict], None]) -> Epochs:
+    def fit(self, train: Split, val: Split, on_epoch_end: Callable[[int, dict], bool | None]) -> Epochs:
         """Train on batches of train, validate on val after every epoch; on_epoch_end(epoch, logs)
         sees each epoch's metrics and learning rate, and ends the training if it returns True."""
         recipe, smoothing = self.recipe, bool(self.recipe.label_smoothing)

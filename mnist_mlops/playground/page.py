@@ -38,8 +38,9 @@ def seen_of(answer: dict, folder: Path) -> str | None:
     both columns share (they see the same digits) and a repeated event writes again; a browser then
     fetching it got a truncated file (ERR_CONTENT_LENGTH_MISMATCH) and showed no image. A file is
     copied into Gradio's cache under a temporary name and renamed, once."""
-    seen = [cv2.imdecode(np.frombuffer(base64.b64decode(digit["seen"]), np.uint8), cv2.IMREAD_GRAYSCALE)
-            for digit in answer.get("digits") or [] if digit.get("seen")]  # fmt: skip
+    decoded = [cv2.imdecode(np.frombuffer(base64.b64decode(digit["seen"]), np.uint8), cv2.IMREAD_GRAYSCALE)
+               for digit in answer.get("digits") or [] if digit.get("seen")]  # fmt: skip
+    seen = [image for image in decoded if image is not None]  # one it cannot decode is left out
     if not seen:
         return None
     enlarged = cv2.resize(np.hstack(seen), None, fx=SEEN_SCALE, fy=SEEN_SCALE, interpolation=cv2.INTER_NEAREST)

@@ -53,7 +53,8 @@ class AnswerWriter:
     """Writes chunks of keys and answers into one Parquet file."""
 
     def __init__(self, path: Path):
-        self.path, self.writer = path, None
+        self.path = path
+        self.writer: pq.ParquetWriter | None = None  # opened with the first chunk's schema
 
     def write(self, keys: pd.Series, answers: pd.DataFrame) -> None:
         """Append a chunk: each row's key and the model's answer (pixel rows: their digit as the

@@ -15,7 +15,7 @@ def input_frame(session, source: Source):
 
     session.conf.set("spark.sql.chunkBase64String.enabled", "false")  # one line, as clients send it
     if source.kind == "files":
-        files = session.read.format("binaryFile").load([str(path) for path in source.files])
+        files = session.read.format("binaryFile").load([str(path) for path in source.files or []])
         return files.select(functions.element_at(functions.split("path", "/"), -1).alias(FILE_KEY),
                             functions.base64("content").alias(IMAGE_COLUMN))  # fmt: skip
     frame = session.read.parquet(str(source.path))

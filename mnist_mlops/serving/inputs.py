@@ -83,8 +83,8 @@ def images_to_rows(encoded: list, answer_refused: bool = False) -> Rows:
                 raise InputError(IMAGE_PLACE.format(index) + str(error)) from error
             digits.append([])
             refused.append(str(error))
-    pixels = [digit.pixels.reshape(N_PIXELS) for found in digits for digit in found]
-    pixels = np.stack(pixels) if pixels else np.zeros((0, N_PIXELS))
+    each = [digit.pixels.reshape(N_PIXELS) for found in digits for digit in found]
+    pixels = np.stack(each) if each else np.zeros((0, N_PIXELS))
     return Rows(pixels.astype(np.float32), digits, refused if answer_refused else None)
 
 

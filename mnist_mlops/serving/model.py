@@ -19,6 +19,7 @@ import yaml
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model, ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.pyfunc import PythonModel
 from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 from mlflow.types.schema import Array, Object, Property
 
@@ -59,7 +60,7 @@ NOT_ONE = -1  # the digit of an image that holds several (read its number) or no
 OUTPUTS = ("digit and probabilities", "digit")
 
 
-class DigitClassifier(mlflow.pyfunc.PythonModel):
+class DigitClassifier(PythonModel):
     """Wraps a scikit-learn pipeline or a LiteRT network; bad requests raise INVALID_PARAMETER_VALUE,
     which the scoring server answers with HTTP 400."""
 
@@ -84,7 +85,7 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
         """The digit and ten probabilities of each row (pixels, a tensor or an image; see serving/inputs.py);
         an image's answer also holds its number and digits (params: show, to add what the model saw)."""
         params, started = params or {}, time.perf_counter()
-        request_id = uuid.uuid4().hex if self.log else None
+        request_id = uuid.uuid4().hex
         try:
             rows = to_rows(model_input, bool(params.get("answer_refused", False)))
         except InputError as error:
@@ -107,8 +108,9 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
 
     def record(self, request_id: str, started: float, rows: Rows, proba: np.ndarray) -> None:
         """Add a request's answers to the inference log."""
+        assert self.log is not None  # called only with a log
         images = rows.digits is not None
-        counts = np.array([len(found) for found in rows.digits]) if images else np.ones(len(proba), np.int64)
+        counts = np.array([len(found) for found in rows.digits or []]) if images else np.ones(len(proba), np.int64)
         seen = np.round(rows.pixels * 255).astype(np.uint8) if images else None
         latency = (time.perf_counter() - started) * 1000
         self.log.record(Answered(time.time(), request_id, *self.identity, "image" if images else "pixels", latency,
@@ -116,6 +118,7 @@ class DigitClassifier(mlflow.pyfunc.PythonModel):
 
     def record_refusal(self, request_id: str, started: float, kind: str, reason: str) -> None:
         """Add a request refused whole (HTTP 400) to the inference log, as one record with its reason."""
+        assert self.log is not None  # called only with a log
         latency = (time.perf_counter() - started) * 1000
         self.log.record(Answered(time.time(), request_id, *self.identity, kind, latency, np.zeros((0, 10)),
                                  np.zeros(1, np.int64), [reason], None, whole=True))  # fmt: skip
@@ -135,7 +138,7 @@ def kind_of(model_input) -> str:
     """image or pixels: what a request sends, judged from its shape alone (it may be refused unread)."""
     if isinstance(model_input, dict) or (isinstance(model_input, pd.DataFrame) and IMAGE_COLUMN in model_input):
         return "image"
-    first = np.ravel(np.asarray(model_input, dtype=object))[:1] if len(model_input) else []
+    first = np.ravel(np.asarray(model_input, dtype=object))[:1] if len(model_input) else np.array([])
     return "image" if len(first) and isinstance(first[0], (str, bytes)) else "pixels"
 
 
@@ -152,7 +155,7 @@ def image_answers(rows: Rows, proba: np.ndarray, show: bool) -> pd.DataFrame:
     and each digit found with its box (and, to show, the 28x28 image the classifier was given); and
     why it was refused, when refusals are answered."""
     answers, start = [], 0
-    for found in rows.digits:
+    for found in rows.digits or []:
         digits = []
         for digit, row in zip(found, proba[start : start + len(found)], strict=True):
             said = {"digit": int(row.argmax()), "probabilities": row.round(6).tolist(), "box": list(digit.box)}

@@ -60,10 +60,12 @@ def add_corrections(images: list[bytes], number: str, request: str | None = None
     named = f"-request-{request}" if request else ""
     # unique: two people never overwrite each other
     names = [f"{stamp}-{uuid.uuid4().hex[:8]}{named}-is-{number}.png" for _ in images]
+    run_id = feedback_run(create=True)
+    assert run_id is not None  # made when there is none
     with tempfile.TemporaryDirectory() as folder:
         for name, image in zip(names, images, strict=True):
             (Path(folder) / name).write_bytes(image)
-        mlflow.MlflowClient().log_artifacts(feedback_run(create=True), folder, FOLDER)
+        mlflow.MlflowClient().log_artifacts(run_id, folder, FOLDER)
     return names
 
 

@@ -71,8 +71,10 @@ def run(
     """
     tags = {"git_commit": git_commit(), **tags}
     nested = nested or (mlflow.active_run() is not None and run_id is None)
-    start = {"run_id": run_id, "run_name": None if run_id else name, "nested": nested, "tags": tags}
-    with mlflow.start_run(**start, log_system_metrics=system_metrics) as active:
+    run_name = None if run_id else name
+    with mlflow.start_run(
+        run_id, run_name=run_name, nested=nested, tags=tags, log_system_metrics=system_metrics
+    ) as active:
         if not nested:  # under `mlflow run` the run exists already and takes our name now
             mlflow.set_tag("mlflow.runName", name)
             mark_experiment(active.info.experiment_id)
@@ -89,9 +91,16 @@ def mark_experiment(experiment_id: str) -> None:
         client.set_experiment_tag(experiment_id, key, kind)
 
 
+def active_run() -> mlflow.ActiveRun:
+    """The active run; the callers run inside one, so none is a bug."""
+    active = mlflow.active_run()
+    assert active is not None, "no active MLflow run"
+    return active
+
+
 def active_run_id() -> str:
     """The id of the active run."""
-    return mlflow.active_run().info.run_id
+    return active_run().info.run_id
 
 
 @contextlib.contextmanager
@@ -110,8 +119,7 @@ def log_params(params: dict) -> None:
     `mlflow run` logs the entry point's parameters as the user spelled them (C=1, data_dir='')
     before our code starts; MLflow refuses to change a param, and both spellings say the same.
     """
-    run = mlflow.active_run()
-    logged = mlflow.get_run(run.info.run_id).data.params
+    logged = mlflow.get_run(active_run_id()).data.params
     mlflow.log_params({key: param_text(value) for key, value in params.items() if key not in logged})
 
 
@@ -126,7 +134,7 @@ def split_datasets(data: Mnist) -> dict:
     for split in data.splits():
         with warnings.catch_warnings():  # MLflow registers its local source class twice, then warns of it
             warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
-            datasets[split.name] = mlflow.data.from_numpy(
+            datasets[split.name] = mlflow.data.from_numpy(  # type: ignore[attr-defined]  # set on import
                 split.x,
                 targets=split.y,
                 source=data.source,
@@ -174,9 +182,9 @@ def log_epoch(epoch: int, logs: dict) -> None:
 
 
 def log_report(report: Report, step: int = 0, model_uri: str | None = None, data: Mnist | None = None) -> None:
-    """Log a report's metrics at step (linked to the logged model it evaluated, if given), its
-    tables as CSV and its figures as PNG."""
-    if model_uri:
+    """Log a report's metrics at step (linked to the logged model it evaluated and the data's splits,
+    if given), its tables as CSV and its figures as PNG."""
+    if model_uri and data is not None:
         log_model_metrics(model_uri, report.metrics, data, step)
     else:
         mlflow.log_metrics(report.metrics, step=step)
@@ -222,8 +230,8 @@ def annotate(run_id: str, metrics: dict[str, float], tags: dict[str, str]) -> No
     client = mlflow.MlflowClient()
     for key, value in metrics.items():
         client.log_metric(run_id, key, value)
-    for key, value in tags.items():
-        client.set_tag(run_id, key, value)
+    for key, text in tags.items():
+        client.set_tag(run_id, key, text)
 
 
 def log_figure(figure, file_name: str) -> None:

@@ -13,6 +13,7 @@ import mlflow
 
 from mnist_mlops.sqlite_store import absolute_uri
 from mnist_mlops.tracking.runs import (
+    active_run,
     download,
     git_commit,
     log_epoch,
@@ -40,7 +41,7 @@ LOGIN = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
 
 def active_parent() -> Parent:
     """The active run, as the parent of runs that other processes open."""
-    active = mlflow.active_run()
+    active = active_run()
     login = {name: os.environ[name] for name in LOGIN if name in os.environ}
     return Parent(absolute_uri(mlflow.get_tracking_uri()), active.info.experiment_id, active.info.run_id, login)
 

@@ -148,7 +148,7 @@ def suggest(config: TuneConfig):
     return algo
 
 
-def pruner(config: TuneConfig, tracking, run_id: str | None, pruned: list):
+def pruner(config: TuneConfig, tracking, run_id: str | None, pruned: list[int]):
     """A trial's on_epoch_end: log the epoch; with --prune, after its grace epochs and before its
     last, stop the trial when its validation accuracy is below the median of at least MIN_CURVES
     other trials' at the same epoch (and note the epoch in pruned)."""
@@ -175,7 +175,7 @@ def make_objective(config: TuneConfig, tracking):
     def objective(sample: dict) -> dict:
         data = search_data(config)
         params = flatten(sample)
-        run_id, pruned = None, []
+        run_id, pruned = None, list[int]()  # pruned: the epoch a pruned trial stopped after
         try:
             with tracking.trial_run() as run_id:
                 tracking.log_params(trained_with(config, params))
