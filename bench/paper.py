@@ -31,11 +31,11 @@ from mlflow.models import Model
 from PIL import Image
 
 from bench.common import REPO, write_report
+from mnist_mlops import processes
 from mnist_mlops.data import Split, load_mnist
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.evaluate.paper import PAPERS, encode, number_ink, on_kind, on_paper, photograph, white
 from mnist_mlops.evaluate.robustness import REFUSED, robustness_report
-from mnist_mlops.server import free_port, wait_until_answering
 from mnist_mlops.serving.images import read_digits
 from mnist_mlops.serving.model import SIGNATURE
 
@@ -64,14 +64,14 @@ def served_copies(store: Path, folder: Path) -> dict[str, Path]:
 
 def serve(model_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     """`mlflow models serve` of a model folder on a free port; its /invocations URL once it answers."""
-    port = free_port()
+    port = processes.free_port()
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model_dir), "--env-manager", "local",
                "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]  # fmt: skip
     with log.open("w") as output:
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}  # uvicorn
-        process = subprocess.Popen(command, stdout=output, stderr=output, start_new_session=True, env=env)
+        process = processes.start(command, stdout=output, stderr=output, env=env)
     try:
-        wait_until_answering(f"http://127.0.0.1:{port}/ping", process, seconds=180)
+        processes.wait_until_answering(f"http://127.0.0.1:{port}/ping", process, seconds=180)
     except MnistMlopsError as error:
         raise RuntimeError(f"{error}: {log.read_text()[-3000:]}") from error
     return process, f"http://127.0.0.1:{port}/invocations"
@@ -184,8 +184,7 @@ def main() -> None:
             figures["after"]["four_digit_numbers"] = round(number_accuracy(urls["after"], photos, truth), 4)
         finally:
             for process, _ in servers.values():
-                process.terminate()
-                process.wait(30)
+                processes.stop(process)
     after, before = figures["after"], figures["before"]
     latency = figures["single_image_request_p50_ms"]
     goals = [(f"{kind}: accuracy after", value, ">=", 0.97) for kind, value in after["paper"].items()]

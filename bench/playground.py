@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import REPO, write_report
-from mnist_mlops.server import free_port, wait_until_answering
+from mnist_mlops import processes
 
 LOADS = 5
 # In the page: when the last pointer lifted, and when both models' digits next showed (after Clear, their
@@ -66,14 +66,14 @@ def main(store: Path, strokes: int) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    port = free_port()
+    port = processes.free_port()
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store.resolve()}", "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "mnist_mlops", "playground", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=tempfile.mkdtemp(), env=env, stdout=subprocess.DEVNULL)
+    process = processes.start(command, cwd=tempfile.mkdtemp(), env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     driver = browser()
     try:
-        wait_until_answering(url, process, seconds=120)
+        processes.wait_until_answering(url, process, seconds=120)
         loads = []
         for _ in range(LOADS):
             driver.get("about:blank")
@@ -84,8 +84,7 @@ def main(store: Path, strokes: int) -> None:
         latencies = [stroke_latency(driver, STROKES["17"[n % 2]]) for n in range(strokes)]
     finally:
         driver.quit()
-        process.terminate()
-        process.wait()
+        processes.stop(process)
     figures = {
         "store": str(store),
         "page_load_seconds": {"median": round(statistics.median(loads), 3), "all": [round(s, 3) for s in loads]},

@@ -39,7 +39,7 @@ from bench.fixed_cost import TRIAL_SECONDS, fixed_cost_trial
 from bench.scoring import write_pixels
 from bench.serving import register_champion
 from mnist_mlops.data import load_mnist
-from mnist_mlops.server import free_port, wait_until_answering
+from mnist_mlops.processes import free_port, start, wait_until_answering
 from mnist_mlops.spark_cluster import spark_cluster, stop
 from mnist_mlops.tracking.trials import active_parent
 from mnist_mlops.tuning.search import TPE_GAMMA, one_per_id
@@ -101,7 +101,7 @@ def tracking_server(workdir: Path) -> SimpleNamespace:
     port = free_port()
     command = [sys.executable, "-m", "mnist_mlops", "server", "--port", str(port), "--backend-store-uri",
                f"sqlite:///{workdir / 'server.db'}", "--artifacts-destination", str(workdir / "served")]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = start(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     wait_until_answering(f"{url}/health", process, seconds=120)
     return SimpleNamespace(url=url, process=process)

@@ -37,7 +37,7 @@ from mnist_mlops.config import TrainConfig
 from mnist_mlops.data import load_mnist
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.jobs.train import run_training
-from mnist_mlops.server import free_port, wait_until_answering
+from mnist_mlops.processes import free_port, start, stop, wait_until_answering
 
 REQUESTS_PER_CLIENT = {1: 300, 8: 60}
 ROUNDS = 5  # the champion and the floor alternate; each figure is the median round
@@ -66,7 +66,7 @@ def start_server(model_uri: str, port: int, env: dict) -> subprocess.Popen:
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri,
                "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]  # fmt: skip
     with Path(f"server-{port}.log").open("w") as log:  # the server keeps its own copy of the descriptor
-        process = subprocess.Popen(command, env=env, start_new_session=True, stdout=log, stderr=log)
+        process = start(command, env=env, stdout=log, stderr=log)
     try:
         wait_until_answering(f"http://127.0.0.1:{port}/ping", process, seconds=180)
     except MnistMlopsError as error:
@@ -183,8 +183,7 @@ def main() -> None:
             figures["memory"] = resident_gib(processes["champion"])
         finally:
             for process in processes.values():
-                os.killpg(process.pid, 15)
-                process.wait(timeout=30)
+                stop(process)
     champion, floor = figures["champion"], figures["floor"]
     errors = sum(value.get("errors", 0) for value in figures.values() if isinstance(value, dict))
     errors += sum(load["errors"] for load in (*champion.values(), *floor.values()))

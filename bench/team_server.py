@@ -15,8 +15,8 @@ from pathlib import Path
 import requests
 
 from bench.common import REPO, write_report
+from mnist_mlops import processes
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.server import free_port, wait_until_answering
 
 ADMIN_PASSWORD = "bench-admin-password-1"
 USER = ("bench", "bench-user-password-1")
@@ -26,16 +26,16 @@ JOB = ["train", "--arch", "fast", "--epochs", "1", "--limit", "1000", "--registe
 
 def start(folder: Path, cache_seconds: int) -> tuple[subprocess.Popen, str]:
     """The server with --auth on a free port, its admin's password from the environment; wait until it answers."""
-    port = free_port()
+    port = processes.free_port()
     command = [sys.executable, "-m", "mnist_mlops", "server", "--auth", "--port", str(port),
                "--auth-cache-seconds", str(cache_seconds)]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO), "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_PASSWORD}
-    process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = processes.start(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_answering(f"{url}/health", process, seconds=120)
+        processes.wait_until_answering(f"{url}/health", process, seconds=120)
     except MnistMlopsError:
-        process.terminate()
+        processes.stop(process)
         raise
     return process, url
 
@@ -64,8 +64,7 @@ def measure(cache_seconds: int) -> dict:
                            capture_output=True)  # fmt: skip
             job_seconds = time.perf_counter() - began
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            processes.stop(process)
     return {"request_ms": statistics.median(latencies) * 1000, "job_seconds": job_seconds}
 
 

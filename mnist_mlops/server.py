@@ -4,14 +4,10 @@ with --auth MLflow's basic-auth app: users, passwords and per-experiment and per
 import importlib.util
 import os
 import secrets
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from mnist_mlops import processes
 from mnist_mlops.config import ServerConfig
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.sqlite_store import sqlite_path, use_write_ahead_log
@@ -111,28 +107,6 @@ def check_database_driver(backend_store_uri: str) -> None:
         raise MnistMlopsError(f"the backend store {scheme}:// needs the {driver} package{fix}")
 
 
-def free_port() -> int:
-    """A TCP port free on the loopback address now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_answering(url: str, process: subprocess.Popen, seconds: float) -> None:
-    """Poll url until it answers 200; fail if the process ends or time runs out."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise MnistMlopsError(f"the server exited with code {process.returncode} before {url} answered")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.3)
-    raise MnistMlopsError(f"{url} did not answer within {seconds:.0f} s")
-
-
 def serve(config: ServerConfig, echo) -> int:
     """Start the server, wait until it answers, report its address, and stop it on Ctrl-C."""
     check_database_driver(config.backend_store_uri)
@@ -142,19 +116,15 @@ def serve(config: ServerConfig, echo) -> int:
     use_write_ahead_log(config.backend_store_uri)
     # Its own process group: a terminal's Ctrl-C reaches only us, and we stop the server with SIGTERM
     # (uvicorn answers SIGINT with a traceback). SIGTERM and SIGHUP reach the finally below too.
-    process = subprocess.Popen(server_command(config), env=environment, process_group=0)
+    process = processes.start(server_command(config), env=environment)
     url = f"http://{config.host}:{config.port}"
     users = f"; users and permissions: {auth_folder(config.backend_store_uri) / 'basic_auth.db'}" if config.auth else ""
     try:
-        wait_until_answering(f"{url}/health", process, seconds=120)
+        processes.wait_until_answering(f"{url}/health", process, seconds=120)
         echo(f"MLflow tracking server and UI: {url}  (export MLFLOW_TRACKING_URI={url}{users}; Ctrl-C stops it)")
         return process.wait()
     except KeyboardInterrupt:
         return 0
     finally:
         if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            processes.stop(process, seconds=20)

@@ -19,7 +19,7 @@ from typing import cast
 import requests
 
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.server import free_port
+from mnist_mlops.processes import free_port
 
 HOST = "127.0.0.1"
 START_SECONDS = 120  # a JVM's start on a busy 2-core machine

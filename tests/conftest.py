@@ -6,7 +6,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,13 +13,12 @@ import cv2
 import mlflow
 import numpy as np
 import pandas as pd
-import psutil
 import pytest
-import requests
 
-from mnist_mlops import tracking
+from mnist_mlops import processes, tracking
 from mnist_mlops.data import load_mnist
-from mnist_mlops.server import free_port
+from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.processes import free_port, still_running, tree_of
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
@@ -158,54 +156,20 @@ def start(command: list[str], url: str, env: dict, cwd: Path) -> subprocess.Pope
     """Start a server in its own process group and wait until url answers 200."""
     # `mlflow models serve` execs uvicorn by name: the environment's bin folder must be on PATH.
     env = {**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"}
-    process = subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True, preexec_fn=terminal_signals)  # fmt: skip
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read()[-3000:]
-        try:
-            if requests.get(url, timeout=5).status_code == 200:
-                return process
-        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy starting up
-            time.sleep(0.5)
-    stop(process)
-    raise AssertionError(f"{url} did not answer")
-
-
-def is_alive(pid: int) -> bool:
+    process = processes.start(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True, preexec_fn=terminal_signals)  # fmt: skip
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def still_running(pids: list[int], seconds: float = 15) -> list[int]:
-    """The processes still alive after up to seconds: a server's children may stop just after it."""
-    deadline = time.monotonic() + seconds
-    while alive := [pid for pid in pids if is_alive(pid)]:
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    return alive
-
-
-def tree_of(process: subprocess.Popen) -> list[int]:
-    """The process and every process below it."""
-    return [process.pid, *(child.pid for child in psutil.Process(process.pid).children(recursive=True))]
+        processes.wait_until_answering(url, process, seconds=180)
+    except MnistMlopsError as error:
+        processes.stop(process)
+        raise AssertionError(f"{error}\n{process.stderr.read()[-3000:]}") from None
+    return process
 
 
 def stop(process: subprocess.Popen) -> None:
-    """Stop a server's whole process tree and check nothing of it is left."""
+    """Stop a server's whole process tree and check it stopped on SIGTERM, leaving nothing behind."""
     tree = tree_of(process)
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        for pid in still_running(tree, seconds=0):  # the whole tree: a server may start its own group
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        process.wait()
-        raise AssertionError(f"{process.args} did not stop within 30 s of SIGTERM") from None
+    assert processes.stop(process), f"{process.args} or a process it started outlived SIGTERM by 30 s"
     assert not still_running(tree)
 
 
