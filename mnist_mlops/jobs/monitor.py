@@ -38,6 +38,7 @@ def alerts_of(metrics: dict[str, float], config: MonitorConfig) -> list[str]:
 def run_monitor(config: MonitorConfig) -> Monitored:
     """Profile the window ending at --end against the one before it, as one run; refuse an absent or
     empty window before opening one."""
+    assert config.log  # MonitorConfig requires it
     folder, end = Path(config.log), config.end_time()
     start, length = end - timedelta(hours=config.hours), timedelta(hours=config.hours)
     window = f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
