@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The package and what the main job needs; then the tests' tools, Spark and the PostgreSQL driver.
+# The package and what the README's commands need; then the tests' tools, Spark and the PostgreSQL driver.
 INSTALLED := $(VENV)/.installed
 DEV := $(VENV)/.installed-dev
 

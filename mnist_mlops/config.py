@@ -291,7 +291,7 @@ class ServerConfig:
     backend_store_uri: str = option(
         "sqlite:///mlflow.db",
         "Where runs and the registry are stored, e.g. postgresql://user:pass@host/db "
-        "(after pip install 'mnist-mlops[postgres]').",
+        "(after pip install -e '.[postgres]').",
     )
     artifacts_destination: str = option("./mlartifacts", "Where the server stores artifacts.")
     auth: bool = option(

@@ -103,7 +103,7 @@ def check_database_driver(backend_store_uri: str) -> None:
         return
     driver = scheme.partition("+")[2] or "psycopg"
     if importlib.util.find_spec(driver) is None:
-        fix = ": pip install 'mnist-mlops[postgres]'" if driver == "psycopg" else ""
+        fix = ": pip install -e '.[postgres]'" if driver == "psycopg" else ""
         raise MnistMlopsError(f"the backend store {scheme}:// needs the {driver} package{fix}")
 
 

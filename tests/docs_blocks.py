@@ -1,6 +1,6 @@
 """The shell blocks of the README and docs/, as the docs tests read them: each ```bash block follows
-a marker, `<!-- runs -->` (a test runs it) or `<!-- does not run: why -->` (its commands' --help
-must work)."""
+a marker, `<!-- runs -->` (a test runs it), `<!-- serves: URL -->` (a test runs it until URL answers,
+then stops it) or `<!-- does not run: why -->` (its commands' --help must work)."""
 
 import re
 import shlex
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-BLOCK = re.compile(r"(?:<!-- (runs|does not run: [^>]*) -->\n)?```bash\n(.*?)```", re.S)
+BLOCK = re.compile(r"(?:<!-- (runs|serves: [^ >]*|does not run: [^>]*) -->\n)?```bash\n(.*?)```", re.S)
 
 
 @dataclass(frozen=True)
@@ -17,12 +17,17 @@ class Block:
     """One shell block: where it is, whether it runs, and its text."""
 
     where: str  # page:line
-    marker: str | None  # "runs", "does not run: ...", or None when unmarked
+    marker: str | None  # "runs", "serves: URL", "does not run: ...", or None when unmarked
     text: str
 
     @property
     def runs(self) -> bool:
         return self.marker == "runs"
+
+    @property
+    def serves(self) -> str | None:
+        """The URL a block that serves until Ctrl-C answers on once it is up."""
+        return self.marker.removeprefix("serves: ") if self.marker and self.marker.startswith("serves: ") else None
 
 
 def pages() -> list[Path]:

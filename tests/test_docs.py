@@ -1,9 +1,11 @@
 """The docs stay true: every shell block of the README and docs/ is marked, the commands of the
-blocks that cannot run in a test answer --help, every link leads somewhere, and the README stays
-short. The blocks marked
-runnable run on the main job's store, in tests/jobs/test_pipeline.py."""
+blocks that cannot run in a test answer --help, every link leads somewhere, the README stays short,
+and the venv its commands run in is the one `make run` makes. The blocks marked runnable, or
+serving, run on the main job's store, in tests/jobs/test_pipeline.py."""
 
+import os
 import subprocess
+import sys
 
 import click
 import pytest
@@ -12,6 +14,7 @@ from mlflow.cli import cli as mlflow_cli
 
 from mnist_mlops.cli import cli
 from tests.docs_blocks import REPO, blocks, broken_links, commands
+from tests.make_run_env import make_run_env
 
 CLIS = {"mnist-mlops": cli, "mlflow": mlflow_cli}
 
@@ -54,3 +57,14 @@ def test_every_relative_link_leads_to_a_file_and_its_heading():
 def test_the_readme_is_read_in_five_minutes():
     readme = (REPO / "README.md").read_text()
     assert len(readme.splitlines()) <= 150 and "![" in readme
+
+
+def test_the_make_run_venv_has_the_page_and_not_what_only_make_test_installs():
+    """The README's blocks run where these imports fail as they would after `make run`."""
+    modules = ("gradio", "mlflow", "pyspark", "pytest")
+    probe = f"import importlib.util as u; print([m for m in {modules} if u.find_spec(m)])"
+    env = {**os.environ, **make_run_env()}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['gradio', 'mlflow']"
+    done = subprocess.run([sys.executable, "-c", "import pyspark"], env=env, capture_output=True, text=True)
+    assert "No module named 'pyspark'" in done.stderr

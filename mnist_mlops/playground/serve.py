@@ -26,10 +26,7 @@ def serve_playground(config: PlaygroundConfig, echo) -> None:
     """Serve the page until Ctrl-C."""
     auth = login(config)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # a local tool: no calls home
-    try:
-        from mnist_mlops.playground.page import build_page  # Gradio, only when the page is served
-    except ModuleNotFoundError as error:
-        raise MnistMlopsError(f"the playground needs Gradio ({error}): pip install 'mnist-mlops[playground]'") from None
+    from mnist_mlops.playground.page import build_page  # Gradio takes seconds to import: only when the page is served
 
     tracking.use_tracking_uri()
     found = sources((config.model_url,) if config.model_url else (), (config.model_uri,))

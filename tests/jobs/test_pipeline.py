@@ -19,6 +19,7 @@ import requests
 from mlflow import MlflowClient
 
 from tests.docs_blocks import REPO, blocks
+from tests.make_run_env import make_run_env
 
 pytestmark = pytest.mark.slow
 NOISE = re.compile(r"warning|traceback|error|^[IWEF]\d{4} ", re.IGNORECASE | re.MULTILINE)
@@ -192,26 +193,36 @@ def test_the_mlflow_ui_shows_the_pipeline_and_the_named_models(ui, browser, pict
 SMALL_RUNS = {"MNIST_MLOPS_BASELINE_LIMIT": "1000", "MNIST_MLOPS_TRAIN_LIMIT": "1000", "MNIST_MLOPS_TUNE_LIMIT": "1000"}
 
 
-def test_every_runnable_block_of_the_docs_works_after_the_main_job(main_job, tmp_path):
+def run_block(block, folder, env: dict) -> str:
+    """Run a block that runs to its end; return its output."""
+    command = ["bash", "-e", "-o", "pipefail", "-c", block.text]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    shell = subprocess.Popen(command, cwd=folder, env=env, start_new_session=True, **pipes)
+    try:
+        out, err = shell.communicate(timeout=600)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(shell.pid, signal.SIGKILL)  # a server a block left behind
+    assert shell.returncode == 0, f"{block.where} failed:\n{block.text}\n{err[-3000:]}"
+    return out
+
+
+def test_every_runnable_block_of_the_docs_works_after_the_main_job(main_job, servers, tmp_path):
     """README first, then docs/, in a folder like a clone after `make run` (the main job's store, the
-    virtual environment, docs/), on 1,000 training images (MNIST_MLOPS_*_LIMIT)."""
+    virtual environment with only what `make run` installs, docs/), on 1,000 training images
+    (MNIST_MLOPS_*_LIMIT); a block that serves until Ctrl-C, until its page answers."""
     with sqlite3.connect(mlflow.get_tracking_uri().removeprefix("sqlite:///")) as store:
         store.backup(sqlite3.connect(tmp_path / "mlflow.db"))
     (tmp_path / ".venv").symlink_to(sys.prefix)
     (tmp_path / "docs").symlink_to(REPO / "docs")
     env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")} | SMALL_RUNS
-    env |= {"MLFLOW_TRACKING_URI": "sqlite:///mlflow.db", "PATH": f"{sys.prefix}/bin:{env['PATH']}"}
-    for block in [block for block in blocks() if block.runs]:
-        command = ["bash", "-e", "-o", "pipefail", "-c", block.text]
-        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-        shell = subprocess.Popen(command, cwd=tmp_path, env=env, start_new_session=True, **pipes)
-        try:
-            out, err = shell.communicate(timeout=600)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(shell.pid, signal.SIGKILL)  # a server a block left behind
-        assert shell.returncode == 0, f"{block.where} failed:\n{block.text}\n{err[-3000:]}"
+    env |= {"MLFLOW_TRACKING_URI": "sqlite:///mlflow.db", "PATH": f"{sys.prefix}/bin:{env['PATH']}"} | make_run_env()
+    for block in [block for block in blocks() if block.runs or block.serves]:
+        if block.serves:
+            servers.stop(servers.start(["bash", "-e", "-c", block.text], block.serves, env, tmp_path))
+            continue
+        out = run_block(block, tmp_path, env)
         if "/invocations" in block.text:  # the answer, among the server's access log lines
-            assert '{"predictions"' in out, f"{out}\n{err[-3000:]}"
+            assert '{"predictions"' in out, out
             answer, _ = json.JSONDecoder().raw_decode(out[out.index('{"predictions"') :])
             assert answer["predictions"][0]["digit"] == 7 and answer["predictions"][0]["number"] == "7"
