@@ -1,15 +1,22 @@
 """The MLflow Project: parameters reach the CLI, pins agree, `mlflow run` works end to end (the main
 entry point, the whole pipeline, in tests/jobs/test_pipeline.py)."""
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
+import mlflow
+import pandas as pd
 import pytest
 import yaml
 
 from mnist_mlops.cli import cli
+from tests.docs_blocks import blocks, commands
+from tests.make_run_env import make_run_env
 
 REPO = Path(__file__).resolve().parents[1]
 MLPROJECT = yaml.safe_load((REPO / "MLproject").read_text())
@@ -92,11 +99,47 @@ def test_mlflow_run_train_end_to_end(tracking_store, tmp_path, project):
     assert run["metrics.epochs_run"] == 2 and run["metrics.test_accuracy"] > 0.5
 
 
+def readme_mlflow_run() -> list[str]:
+    """The README's `mlflow run` command, as words."""
+    readme = [block for block in blocks() if block.where.startswith("README.md")]
+    return next(words for block in readme for words in commands(block.text) if words[:2] == ["mlflow", "run"])
+
+
+def run_readme_mlflow_run(folder: Path, *params: str) -> tuple[subprocess.CompletedProcess, pd.DataFrame]:
+    """The README's `mlflow run` with params added, from a clone (.) in the venv `make run` makes; the
+    finished command and the runs of its experiment."""
+    words = readme_mlflow_run()
+    assert words[words.index("--env-manager") + 1] == "local", "without it MLflow needs conda"
+    command = [str(REPO) if word == "." else word for word in words]
+    for param in params:
+        command += ["-P", param]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_EXPERIMENT")} | make_run_env()
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # the activated venv
+    done = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, timeout=900)
+    return done, mlflow.search_runs(experiment_names=[words[words.index("--experiment-name") + 1]])
+
+
 @pytest.mark.slow
-def test_mlflow_run_tune_end_to_end(tracking_store, tmp_path, project):
-    _, runs = project.run("tune", tmp_path, "family=logreg", "max_evals=3", "limit=1000")
+def test_the_readmes_mlflow_run_of_tune_works_in_the_make_run_venv(tracking_store, tmp_path):
+    done, runs = run_readme_mlflow_run(tmp_path, "limit=1000")
+    assert done.returncode == 0, done.stderr[-3000:]
     parent = runs[runs["tags.mlflow.project.entryPoint"] == "tune"]
     children = runs[runs["tags.mlflow.parentRunId"].notna()]
-    assert len(parent) == 1 and len(children) == 3 and (runs["status"] == "FINISHED").all()
-    assert parent["params.family"].item() == "logreg" and parent["params.max_evals"].item() == "3"
+    assert len(parent) == 1 and len(children) == 4 and (runs["status"] == "FINISHED").all()
+    assert parent["params.family"].item() == "knn" and parent["params.limit"].item() == "1000"
     assert parent["tags.registered_version"].item() == "1"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("param", "error"),
+    [("algo=nosuch", "Invalid value for '--algo'"), ("data_dir={corrupt}", "SHA-256 mismatch")],
+    ids=["refused-option", "failed-job"],
+)
+def test_a_failing_mlflow_run_leaves_no_running_run(tracking_store, tmp_path, param, error):
+    corrupt = tmp_path / "corrupt"  # MNIST's training images, but not the official file
+    corrupt.mkdir()
+    (corrupt / "train-images-idx3-ubyte.gz").write_bytes(b"not MNIST")
+    done, runs = run_readme_mlflow_run(tmp_path, "limit=1000", param.format(corrupt=corrupt))
+    assert done.returncode != 0 and error in done.stderr, done.stderr[-3000:]
+    assert len(runs) >= 1 and (runs["status"] == "FAILED").all(), runs["status"].tolist()
