@@ -12,6 +12,7 @@ import atexit
 import logging
 import multiprocessing.util
 import os
+import re
 import signal
 import socket
 import threading
@@ -31,6 +32,11 @@ from mnist_mlops.errors import MnistMlopsError
 VARIABLE = "MNIST_MLOPS_INFERENCE_LOG"
 FLUSH_SECONDS = 5.0  # the most a crash loses; also how often an idle-free process writes a file
 MAX_PENDING_ROWS = 20_000  # beyond this a request writes the pending records itself (about 16 MB of images)
+# A process's files of a day are merged into one when it has written this many (10 minutes at 5 s): a
+# day of one busy worker is then 144 files, not 17,280, which readers open one by one.
+MERGE_FILES = 120
+# {host}-{pid}-{8 hex}-{n}.parquet, and a merged file {host}-{pid}-{8 hex}-{first n}-{last n}.parquet
+NAMED = re.compile(r"^(?P<writer>.+-\d+-[0-9a-f]{8})-(?P<first>\d{6})(?:-(?P<last>\d{6}))?\.parquet$")
 SCHEMA = pa.schema(
     [
         ("time", pa.timestamp("us", tz="UTC")),  # when the request was answered
@@ -118,6 +124,7 @@ class InferenceLog:
         self.process: int | None = None  # the process whose thread writes, and whose name the files carry
         self.prefix = ""
         self.files = 0
+        self.unmerged: dict[str, list[tuple[int, Path]]] = {}  # per day, this process's files since the last merge
         self.stopping = False  # after a stop signal every record is written at once
 
     def record(self, answered: Answered) -> None:
@@ -133,7 +140,7 @@ class InferenceLog:
 
     def start(self) -> None:
         """Begin in this process: nothing inherited pending, its own file names, its writing thread."""
-        self.process, self.pending, self.pending_rows = os.getpid(), [], 0
+        self.process, self.pending, self.pending_rows, self.unmerged = os.getpid(), [], 0, {}
         self.prefix = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         threading.Thread(target=self.flush_every, args=(os.getpid(),), name="inference-log", daemon=True).start()
 
@@ -157,19 +164,36 @@ class InferenceLog:
                           f"{error}")  # fmt: skip
 
     def write(self, batch: list[Answered]) -> None:
-        """Write records as one Parquet file per day (UTC) under day=YYYY-MM-DD/."""
+        """Write records as one Parquet file per day (UTC) under day=YYYY-MM-DD/; merge the day's files
+        once there are MERGE_FILES."""
         days: dict[str, list[pa.Table]] = {}
         for answered in batch:
             day = datetime.fromtimestamp(answered.time, UTC).strftime("%Y-%m-%d")
             days.setdefault(day, []).append(table_of(answered))
         for day, tables in days.items():
-            folder = self.folder / f"day={day}"
-            folder.mkdir(parents=True, exist_ok=True)
             self.files += 1
-            name = f"{self.prefix}-{self.files:06d}.parquet"
-            partial = folder / f".{name}.partial"  # hidden from pyarrow and Spark until renamed
-            pq.write_table(pa.concat_tables(tables), partial)
-            os.replace(partial, folder / name)
+            path = self.write_file(day, f"{self.prefix}-{self.files:06d}.parquet", pa.concat_tables(tables))
+            self.unmerged.setdefault(day, []).append((self.files, path))
+            if len(self.unmerged[day]) >= MERGE_FILES:
+                self.merge(day)
+
+    def write_file(self, day: str, name: str, table: pa.Table) -> Path:
+        """Write a table into the day's folder under a hidden name (pyarrow and Spark skip it), then rename it."""
+        folder = self.folder / f"day={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{name}.partial"
+        pq.write_table(table, partial)
+        os.replace(partial, folder / name)
+        return folder / name
+
+    def merge(self, day: str) -> None:
+        """Replace this process's files of a day since the last merge by one, named first-last: it is
+        renamed into place before they are removed, and readers skip the files a merged one holds."""
+        files = self.unmerged.pop(day)
+        table = pa.concat_tables([pq.ParquetFile(path).read() for _, path in files])
+        self.write_file(day, f"{self.prefix}-{files[0][0]:06d}-{files[-1][0]:06d}.parquet", table)
+        for _, path in files:
+            path.unlink()
 
     def stop(self) -> None:
         """A stop signal came: write what waits, and from now on each record as it comes."""
@@ -237,18 +261,39 @@ def inference_log() -> InferenceLog | None:
         return LOGS[folder]
 
 
+def log_files(folder: Path, start: datetime | None = None, end: datetime | None = None) -> list[Path]:
+    """The complete files of a log folder (of the days from start to end, when given), without those a
+    merged file holds."""
+    days = sorted(path for path in folder.glob("day=*") if path.is_dir())
+    if start is not None and end is not None:
+        days = [day for day in days if f"day={start:%Y-%m-%d}" <= day.name <= f"day={end:%Y-%m-%d}"]
+    named = [(path, match) for day in days for path in day.glob("*.parquet") if (match := NAMED.match(path.name))]
+    merged = [(match["writer"], int(match["first"]), int(match["last"])) for _, match in named if match["last"]]
+    return [path for path, match in named
+            if match["last"] or not any(writer == match["writer"] and first <= int(match["first"]) <= last
+                                        for writer, first, last in merged)]  # fmt: skip
+
+
 def read_log(folder: Path, columns: list[str] | None = None, start: datetime | None = None,
              end: datetime | None = None) -> pa.Table:  # fmt: skip
     """The records of a log folder answered from start (inclusive) to end (exclusive), or all of them,
     with their day; an empty table when there are none."""
-    dataset = pyarrow.dataset.dataset(folder, format="parquet", partitioning="hive") if folder.is_dir() else None
-    if dataset is None or not dataset.files:
+    try:
+        return read_files(folder, columns, start, end)
+    except FileNotFoundError:  # merged away between listing and reading: the merged file now holds them
+        return read_files(folder, columns, start, end)
+
+
+def read_files(folder: Path, columns: list[str] | None, start: datetime | None, end: datetime | None) -> pa.Table:
+    """The records of the log's files as listed now, within start and end when given."""
+    files = log_files(folder, start, end) if folder.is_dir() else []
+    if not files:
         return SCHEMA.empty_table().select(columns or SCHEMA.names)
     where = None
-    if start is not None and end is not None:  # the day partition first: other days' files are not opened
-        time, day = pyarrow.dataset.field("time"), pyarrow.dataset.field("day")
-        where = (day >= f"{start:%Y-%m-%d}") & (day <= f"{end:%Y-%m-%d}")
-        where &= (time >= pa.scalar(start, SCHEMA.field("time").type)) & (
-            time < pa.scalar(end, SCHEMA.field("time").type)
-        )
+    if start is not None and end is not None:
+        time, time_type = pyarrow.dataset.field("time"), SCHEMA.field("time").type
+        where = (time >= pa.scalar(start, time_type)) & (time < pa.scalar(end, time_type))
+    partitioning = pyarrow.dataset.partitioning(pa.schema([("day", pa.string())]), flavor="hive")
+    dataset = pyarrow.dataset.dataset([str(path) for path in files], format="parquet", partitioning=partitioning,
+                                      partition_base_dir=str(folder))  # fmt: skip
     return dataset.to_table(columns=columns, filter=where)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import cv2
@@ -20,7 +21,7 @@ from mnist_mlops import registry
 from mnist_mlops.jobs.score import run_scoring
 from mnist_mlops.scoring.config import ScoreConfig
 from mnist_mlops.serving import inference_log
-from mnist_mlops.serving.inference_log import VARIABLE, read_log
+from mnist_mlops.serving.inference_log import VARIABLE, Answered, InferenceLog, read_log
 from mnist_mlops.serving.model import load_served
 from tests.conftest import REPO, photo_png, registered_copy
 from tests.serving.test_http import serve_champion
@@ -131,3 +132,36 @@ def test_unset_nothing_is_recorded(store, small_mnist, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     answers = load_served(CHAMPION).predict(pd.DataFrame(small_mnist.test.x[:5]))
     assert list(answers.columns) == ["digit", "probabilities"] and not list(tmp_path.iterdir())
+
+
+def pixel_request(at: float, digits: list[int]) -> Answered:
+    """A request of pixel rows answered with these digits."""
+    proba = np.eye(10)[digits]
+    return Answered(at, uuid.uuid4().hex, "1", "m-1", "pixels", 1.0, proba, np.ones(len(digits), np.int64), None, None)
+
+
+def test_a_writers_files_are_merged_and_each_record_is_read_once(monkeypatch, tmp_path):
+    monkeypatch.setattr(inference_log, "MERGE_FILES", 4)
+    log = InferenceLog(tmp_path)
+    log.start()
+    now = time.time()
+    for flush in range(10):  # 10 files: two merges of 4, and 2 files not merged yet
+        log.write([pixel_request(now + flush, [flush % 10, 3])])
+    names = sorted(path.name.split("-", 3)[-1] for path in tmp_path.rglob("*.parquet"))
+    assert names == ["000001-000004.parquet", "000005-000008.parquet", "000009.parquet", "000010.parquet"]
+    records = logged(tmp_path)
+    firsts = records[records["row"] == 0].sort_values("time")["digit"]
+    assert len(records) == 20 and list(firsts) == [i % 10 for i in range(10)]
+
+
+def test_files_a_merged_file_holds_are_skipped_if_they_outlive_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(inference_log, "MERGE_FILES", 3)
+    log = InferenceLog(tmp_path)
+    log.start()
+    for flush in range(3):
+        log.write([pixel_request(time.time(), [flush])])
+        if flush == 1:  # a copy of the first two files, as a writer stopped between its rename and removals leaves them
+            kept = {path: path.read_bytes() for path in tmp_path.rglob("*.parquet")}
+    for path, data in kept.items():
+        path.write_bytes(data)
+    assert len(list(tmp_path.rglob("*.parquet"))) == 3 and sorted(logged(tmp_path)["digit"]) == [0, 1, 2]
