@@ -8,12 +8,20 @@ import cv2
 import numpy as np
 
 from mnist_mlops.serving.decoding import Picture
-from mnist_mlops.serving.images import Digit, InputError, marks, read_digits
+from mnist_mlops.serving.images import Digit, InputError, read_digits, strokes_of
 from mnist_mlops.serving.sheet import find_sheet
 
 FRAME_SIDE = 200  # pixels of the shorter side: a smaller picture is a crop of paper, not a frame
-SPECK = 0.02  # of the page's shorter side: on a whole sheet a digit may be this small, not a crop's tenth
-AROUND = 0.5  # of the marks' larger side: the paper kept around them, as a crop shows it
+SPECK = 0.05  # of the page's shorter side: a smaller mark is a speck or printed text (a digit is 8% or more)
+AROUND = 0.8  # of the marks' larger side: the paper kept around them, as a crop shows it
+BORDER = 0.03  # of the page's shorter side: a part this near its border lies over the sheet's edge (its margin
+# inside the edge is paper)
+LINE_RUN = 0.25  # of the page's shorter side: a straight run this long across or down it is a printed line
+WIDEST = 3  # times its height: a wider mark is a printed rule or a row of boxes, not a digit
+GROW = 0.15  # of the digit's height: a part lying mostly within its box grown this much belongs to it
+GAP = 0.08  # of the digit's height: a part this near it is a broken-off piece of it (an 8's loop)...
+GREW = 1.4  # ...if the digit's box grows no more than this with it (a printed word beside it would)
+NUMBER_PART = 0.5  # of the tallest mark's height: a mark in line with it and this tall is another digit
 
 
 @dataclass(frozen=True)
@@ -33,17 +41,82 @@ def in_picture(box: tuple[int, ...], to_frame: np.ndarray, scale: float) -> tupl
     return round(left), round(top), round(right - left), round(bottom - top)
 
 
-def marks_box(page: np.ndarray) -> tuple[int, int, int, int]:
-    """The box (left, top, right, bottom) in the page's pixels around every mark on it, with paper around."""
-    _, groups, shrink = marks(page, SPECK)
-    if not groups:
+def digit_like(stats: np.ndarray, least: float) -> np.ndarray:
+    """Which parts (OpenCV's component stats) may be a written digit: at least `least` tall, and not
+    a printed rule or a row of boxes (far wider than tall)."""
+    width, height = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    return (height >= least) & (width <= WIDEST * height)
+
+
+def on_border(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Which parts touch the page's border: what lies over the sheet's edge (a thumb, a shadow), not ink on it."""
+    left, top, width, height = (stats[:, index] for index in range(4))
+    near = BORDER * min(shape)
+    return (left <= near) | (top <= near) | (left + width >= shape[1] - near) | (top + height >= shape[0] - near)
+
+
+def digit_parts(strokes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of a stroke mask that make its digit, or its number: the tallest part that may be a
+    digit, the parts lying mostly within its box or nearly touching it (a broken stroke, a 5's bar), and
+    the parts of about its height in line with it (the number's other digits); as a mask, and their box
+    (left, top, right, bottom). Everything else (printed text, boxes, rules, what lies over the edge)
+    is left out."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
+    placed = ~on_border(stats, strokes.shape) & (np.arange(count) > 0)
+    likely = np.flatnonzero(digit_like(stats, SPECK * min(strokes.shape)) & placed)
+    if not likely.size:
         raise InputError("no digit: the sheet holds only paper, lines or shadow")
-    rows, columns = np.flatnonzero(np.any(groups, axis=(0, 2))), np.flatnonzero(np.any(groups, axis=(0, 1)))
-    left, top, right, bottom = (value / shrink for value in (columns[0], rows[0], columns[-1] + 1, rows[-1] + 1))
+    tallest = likely[np.argmax(stats[likely, cv2.CC_STAT_HEIGHT])]
+    height = stats[tallest, cv2.CC_STAT_HEIGHT]
+    corners = stats[:, :2], stats[:, :2] + stats[:, 2:4]  # each part's top-left and bottom-right
+    box = np.concatenate([corners[0][tallest], corners[1][tallest]])
+    chosen, grown = {int(tallest)}, True
+    while grown:
+        grown = False
+        for part in np.flatnonzero(placed):
+            if part in chosen:
+                continue
+            near = np.concatenate([box[:2] - GROW * height, box[2:] + GROW * height])
+            overlap = np.prod(np.clip(np.minimum(near[2:], corners[1][part]) - np.maximum(near[:2], corners[0][part]),
+                                      0, None))  # fmt: skip
+            within = overlap >= 0.5 * np.prod(stats[part, 2:4])
+            gap = np.maximum(np.maximum(corners[0][part] - box[2:], box[:2] - corners[1][part]), 0).max()
+            joined = np.concatenate([np.minimum(box[:2], corners[0][part]), np.maximum(box[2:], corners[1][part])])
+            touching = gap <= GAP * height and (joined[2:] - joined[:2]).max() <= GREW * (box[2:] - box[:2]).max()
+            in_line = min(box[3], corners[1][part][1]) - max(box[1], corners[0][part][1]) >= 0.5 * stats[part, 3]
+            beside = max(corners[0][part][0] - box[2], box[0] - corners[1][part][0]) <= height
+            mate = part in likely and stats[part, 3] >= NUMBER_PART * height and in_line and beside
+            if within or touching or mate:
+                chosen.add(int(part))
+                box = np.concatenate([np.minimum(box[:2], corners[0][part]), np.maximum(box[2:], corners[1][part])])
+                grown = True
+    return np.isin(labels, list(chosen)), box
+
+
+def marks_box(page: np.ndarray) -> tuple[int, int, int, int]:
+    """The box (left, top, right, bottom) in the page's pixels around its digit or number, with paper
+    around. On the flattened page printed lines run along its sides: long straight runs across or down
+    it are taken out first (on a crop, printed lines are told from strokes by lines.py)."""
+    _, _, strokes, shrink = strokes_of(page, lines=False)
+    run = round(LINE_RUN * min(strokes.shape))
+    runs = cv2.morphologyEx(strokes, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)) | cv2.morphologyEx(
+        strokes, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)
+    )
+    strokes = strokes & (1 - cv2.dilate(runs, np.ones((3, 3), np.uint8)))
+    _, (left, top, right, bottom) = digit_parts(strokes)
     margin = AROUND * max(right - left, bottom - top)
-    height, width = page.shape
-    return (max(0, round(left - margin)), max(0, round(top - margin)), min(width, round(right + margin)),
-            min(height, round(bottom + margin)))  # fmt: skip
+    box = np.array([left - margin, top - margin, right + margin, bottom + margin]) / shrink
+    rows, columns = page.shape
+    return (max(0, round(box[0])), max(0, round(box[1])), min(columns, round(box[2])), min(rows, round(box[3])))
+
+
+def isolated(crop: np.ndarray) -> tuple[np.ndarray, float]:
+    """A crop's digit (or number) alone, its ink with soft edges on clean white paper at the working
+    size, and that size's scale: what else was on the crop (a box's sides, text, rules) is left out."""
+    _, ink, strokes, shrink = strokes_of(crop)
+    keep, _ = digit_parts(strokes)
+    keep = cv2.dilate(keep.astype(np.uint8), np.ones((5, 5), np.uint8))
+    return (1 - ink * keep).astype(np.float32), shrink
 
 
 def read_picture(picture: Picture) -> Reading:
@@ -55,7 +128,10 @@ def read_picture(picture: Picture) -> Reading:
                   for digit in read_digits(gray)]  # fmt: skip
         return Reading(scaled, None)
     left, top, right, bottom = marks_box(sheet.page)
-    digits = read_digits(sheet.page[top:bottom, left:right])
-    placed = [replace(digit, box=in_picture((digit.box[0] + left, digit.box[1] + top, *digit.box[2:]),
-                                            sheet.to_frame, picture.scale)) for digit in digits]  # fmt: skip
+    alone, shrink = isolated(sheet.page[top:bottom, left:right])
+    digits = read_digits(alone)
+    placed = []
+    for digit in digits:
+        box = (digit.box[0] / shrink + left, digit.box[1] / shrink + top, digit.box[2] / shrink, digit.box[3] / shrink)
+        placed.append(replace(digit, box=in_picture(box, sheet.to_frame, picture.scale)))
     return Reading(placed, np.round(sheet.corners * picture.scale).astype(int).tolist())

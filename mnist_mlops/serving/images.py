@@ -172,7 +172,7 @@ def one_digit(part: list[int], group: list[int]) -> bool:
     return shared > 0.5 * min(part[1] - part[0], group[1] - group[0]) or -shared < MIN_GAP * tallest
 
 
-def groups_of(strokes: np.ndarray, smallest: float = SMALLEST) -> list[np.ndarray]:
+def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
     """The stroke mask's connected parts grouped into digits by columns (parts that share most of the
     narrower one's columns, or nearly touch, are one digit), left to right. A group far shorter than the
     tallest or the image, far smaller than the largest (specks, dots), far thinner than the thickest
@@ -211,7 +211,7 @@ def groups_of(strokes: np.ndarray, smallest: float = SMALLEST) -> list[np.ndarra
     widths, areas = [depth[mask].max() for mask in masks], [stats[group, cv2.CC_STAT_AREA].sum() for group in groups]
     kept = [index for index, (width, area) in enumerate(zip(widths, areas, strict=True))
             if width >= MIN_WIDTH * max(widths) and area >= MIN_AREA * max(areas)]  # fmt: skip
-    least = max(MIN_HEIGHT * max(spans[index][3] - spans[index][2] for index in kept), smallest * min(strokes.shape))
+    least = max(MIN_HEIGHT * max(spans[index][3] - spans[index][2] for index in kept), SMALLEST * min(strokes.shape))
     return [masks[index] for index in kept if spans[index][3] - spans[index][2] >= least]
 
 
@@ -267,9 +267,9 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
     return frame
 
 
-def marks(gray: np.ndarray, smallest: float = SMALLEST) -> tuple[np.ndarray, list[np.ndarray], float]:
-    """A (h, w) grayscale image's ink (at the working size) and its marks grouped into digits, left to
-    right, with the working size's scale; a mark shorter than `smallest` of the shorter side is a speck."""
+def strokes_of(gray: np.ndarray, lines: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """A (h, w) grayscale image at the working size, dark on light; its ink; its stroke mask (printed
+    lines taken out, unless lines is False); and the working size's scale."""
     check_ink(gray)
     shrink = min(1.0, WORK_SIDE / min(gray.shape))
     if shrink < 1:
@@ -279,14 +279,22 @@ def marks(gray: np.ndarray, smallest: float = SMALLEST) -> tuple[np.ndarray, lis
     gray = dark_on_light(gray)
     ink = despeckle(full_contrast(ink_of(gray)))
     strokes = (ink > STROKE).astype(np.uint8)
+    if lines and min(strokes.shape) >= LINE_SIDE and strokes.any():
+        found = printed(strokes)
+        strokes, ink = strokes & (1 - found), np.where(found > 0, 0, ink)
+    return gray, ink, strokes, shrink
+
+
+def marks(gray: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], float]:
+    """A (h, w) grayscale image's ink (at the working size) and its marks grouped into digits, left to
+    right, with the working size's scale."""
+    gray, ink, strokes, shrink = strokes_of(gray)
     if not strokes.any():
         return ink, [], shrink
     if min(strokes.shape) < LINE_SIDE:
-        groups = groups_of(strokes, smallest)
+        groups = groups_of(strokes)
         return ink, [np.logical_or.reduce(groups)] if groups else [], shrink
-    lines = printed(strokes)
-    strokes, ink = strokes & (1 - lines), np.where(lines > 0, 0, ink)
-    return ink, sharp_edged(gray, groups_of(strokes, smallest)), shrink
+    return ink, sharp_edged(gray, groups_of(strokes)), shrink
 
 
 def read_digits(gray: np.ndarray) -> list[Digit]:

@@ -36,6 +36,7 @@ class Rows:
     pixels: np.ndarray  # (m, 784) float32 in [0, 1]
     digits: list[list[Digit]] | None  # an image request's digits, per image left to right; None for pixels
     refused: list[str] | None = None  # per image, why it was refused ("" if not), when refusals are answered
+    sheets: list | None = None  # per image, the corners of the sheet its digits were found on (None for a crop)
 
 
 def encode_image(gray: np.ndarray) -> str:
@@ -73,19 +74,22 @@ def decode_image(encoded) -> Reading:
 def images_to_rows(encoded: list, answer_refused: bool = False) -> Rows:
     """Decode base64 images and find their digits. A refused image fails the request with its place
     in it, or, to answer refusals, has no digits and its reason."""
-    digits, refused = [], []
+    digits, refused, sheets = [], [], []
     for index, item in enumerate(encoded):
         try:
-            digits.append(decode_image(item).digits)
+            reading = decode_image(item)
+            digits.append(reading.digits)
+            sheets.append(reading.sheet)
             refused.append("")
         except InputError as error:
             if not answer_refused:
                 raise InputError(IMAGE_PLACE.format(index) + str(error)) from error
             digits.append([])
+            sheets.append(None)
             refused.append(str(error))
     each = [digit.pixels.reshape(N_PIXELS) for found in digits for digit in found]
     pixels = np.stack(each) if each else np.zeros((0, N_PIXELS))
-    return Rows(pixels.astype(np.float32), digits, refused if answer_refused else None)
+    return Rows(pixels.astype(np.float32), digits, refused if answer_refused else None, sheets)
 
 
 def numbers_to_rows(values: np.ndarray) -> np.ndarray:

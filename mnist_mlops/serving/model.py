@@ -40,14 +40,16 @@ SERVED_CODE = Path(__file__).with_name("served.py")
 FOUND = Object([Property("digit", "long"), Property("probabilities", Array("double")),
                 Property("box", Array("long")), Property("seen", "string", required=False)])  # fmt: skip
 # No input schema: the model takes pixels, tensors or images and checks them itself (inputs.py). An image's
-# answer also has the number it holds and each digit found (its box; with show=true, the 28x28 PNG it saw).
+# answer also has the number it holds and each digit found (its box; with show=true, the 28x28 PNG it saw,
+# and the four corners of the sheet of a whole frame).
 # With answer_refused=true, an image without a readable digit is answered with its reason, not a 400.
 # With the inference log on (serving/inference_log.py), every answer carries its request's id.
 SIGNATURE = ModelSignature(
     inputs=None,
     outputs=Schema([ColSpec("long", "digit"), ColSpec(Array("double"), "probabilities"),
                     ColSpec("string", "number", required=False), ColSpec(Array(FOUND), "digits", required=False),
-                    ColSpec("string", "refused", required=False), ColSpec("string", "request_id", required=False)]),
+                    ColSpec("string", "refused", required=False), ColSpec("string", "request_id", required=False),
+                    ColSpec(Array(Array("long")), "sheet", required=False)]),
     params=ParamSchema([ParamSpec("show", "boolean", False), ParamSpec("answer_refused", "boolean", False)]),
 )  # fmt: skip
 SPARK_ANSWER = "digit long, probabilities array<double>, number string, refused string"  # an image's, answer_refused
@@ -152,10 +154,11 @@ def answered(columns: dict[str, list]) -> pd.DataFrame | list[dict]:
 
 def image_answers(rows: Rows, proba: np.ndarray, show: bool) -> pd.DataFrame:
     """Per image: its digit and probabilities (NOT_ONE and none unless it holds one digit), its number,
-    and each digit found with its box (and, to show, the 28x28 image the classifier was given); and
+    and each digit found with its box (and, to show, the 28x28 image the classifier was given and the
+    corners of the sheet it was found on, none for a crop); and
     why it was refused, when refusals are answered."""
     answers, start = [], 0
-    for found in rows.digits or []:
+    for place, found in enumerate(rows.digits or []):
         digits = []
         for digit, row in zip(found, proba[start : start + len(found)], strict=True):
             said = {"digit": int(row.argmax()), "probabilities": row.round(6).tolist(), "box": list(digit.box)}
@@ -164,7 +167,8 @@ def image_answers(rows: Rows, proba: np.ndarray, show: bool) -> pd.DataFrame:
         one = len(digits) == 1
         answers.append({"digit": digits[0]["digit"] if one else NOT_ONE,
                         "probabilities": digits[0]["probabilities"] if one else None,
-                        "number": "".join(str(said["digit"]) for said in digits), "digits": digits})  # fmt: skip
+                        "number": "".join(str(said["digit"]) for said in digits), "digits": digits}
+                       | ({"sheet": rows.sheets[place]} if show and rows.sheets else {}))  # fmt: skip
     table = pd.DataFrame(answers)
     return table if rows.refused is None else table.assign(refused=rows.refused)
 

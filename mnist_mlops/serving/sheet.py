@@ -13,12 +13,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mnist_mlops.serving.images import InputError
+
 FIND_SIDE = 400  # pixels of the longer side of the copy the sheet is looked for in
-CLOSING = 1 / 25  # of that side: a closing this wide takes a stroke and a printed line out of the paper
+SMOOTHING = 1 / 25  # of that side: a median this wide takes a stroke and a printed line out of the paper
 EDGES = (20, 50)  # Canny's thresholds on 8-bit brightness: a sheet's edge against a table passes both
 LEAST = 0.1  # of the frame: a smaller bright region is a receipt or a reflection, not the sheet
 BRIGHTER = 8  # levels of 255: the sheet is at least this much brighter than the ring around it
 RING = 1 / 40  # of the longer side: how wide the ring around a region is
+STEEP = 40  # Sobel's gradient on 8-bit brightness: a sheet's edge against what it lies on is this steep
+CONVEX = 0.85  # a sheet's area over its convex hull's, at least (a hand over its edge takes a little)
+SUPPORT = 0.6  # share of a sheet's outline on steep edges, at least (a region leaking into a desk has less)
 ALL_PAPER = 0.97  # of the frame: a region covering more leaves no edge in view (a crop of paper)
 QUAD_FIT = 0.9  # of its quadrilateral's area a sheet's outline covers (a thumb over the edge takes less)
 MARGIN = 0.02  # of the page's shorter side: ink is looked for this far inside the sheet's edge
@@ -37,13 +42,12 @@ class Sheet:
     to_frame: np.ndarray  # (3, 3): the homography from the page's pixels to the frame's
 
 
-def regions(small: np.ndarray) -> tuple[int, np.ndarray]:
-    """The frame's copy cut into regions by the edges of what is wider than a stroke."""
-    side = round(max(small.shape) * CLOSING) | 1
-    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
-    edges = cv2.Canny(cv2.medianBlur(closed, 5), *EDGES, L2gradient=True)
-    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
-    return cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
+def smoothed_copy(gray: np.ndarray) -> np.ndarray:
+    """A small 8-bit copy of the frame with ink, printed lines and a cloth's small pattern smoothed away
+    (a median as wide as a stroke: the edges of what is wider stay where they are)."""
+    shrink = FIND_SIDE / max(gray.shape)
+    small = cv2.resize(np.round(gray * 255).astype(np.uint8), None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    return cv2.medianBlur(small, round(max(small.shape) * SMOOTHING) | 1)
 
 
 def filled(mask: np.ndarray) -> np.ndarray:
@@ -54,28 +58,96 @@ def filled(mask: np.ndarray) -> np.ndarray:
     return solid
 
 
-def brightest_region(small: np.ndarray) -> np.ndarray | None:
-    """The largest region of the copy brighter than the ring around it, holes filled; None if there is
-    none (a region that, filled, is the whole frame has nothing around it: a desk around the sheet)."""
-    count, labels = regions(small)
+def edge_regions(closed: np.ndarray) -> tuple[int, np.ndarray]:
+    """The copy cut into regions by Canny's edges (label 0: the edges)."""
+    edges = cv2.dilate(cv2.Canny(closed, *EDGES, L2gradient=True), np.ones((3, 3), np.uint8))
+    return cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
+
+
+def all_paper(closed: np.ndarray) -> bool:
+    """Whether the picture is one region, edge to edge, around whatever is written on it: a crop of paper."""
+    count, labels = edge_regions(closed)
+    if count < 2:
+        return True
+    largest = 1 + int(np.argmax(np.bincount(labels.ravel(), minlength=count)[1:]))
+    return bool(filled(labels == largest).mean() > ALL_PAPER)  # the ink on the paper is holes in it
+
+
+def candidates(closed: np.ndarray) -> list[np.ndarray]:
+    """Regions that may be the sheet, holes filled: the largest of those Canny's edges enclose, and the
+    bright parts of the frame at Otsu's threshold and above it (a desk nearly as light as paper)."""
+    count, labels = edge_regions(closed)
     areas = np.bincount(labels.ravel(), minlength=count)
-    ring = np.ones((round(max(small.shape) * RING) * 2 + 1,) * 2, np.uint8)
-    for label in np.argsort(areas)[::-1]:
-        if areas[label] < LEAST * small.size:
-            return None
-        if label == 0:
-            continue
-        region = filled(labels == label)
+    masks = [labels == label for label in np.argsort(areas)[::-1][:4] if label > 0]
+    otsu, _ = cv2.threshold(closed, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    for level in (otsu, (otsu + np.percentile(closed, 99)) / 2):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats((closed > level).astype(np.uint8), connectivity=4)
+        masks += [labels == label for label in np.argsort(stats[:, cv2.CC_STAT_AREA])[::-1][:3] if label > 0]
+    return [filled(mask) for mask in masks if mask.sum() >= LEAST * closed.size]
+
+
+def edge_support(region: np.ndarray, steep: np.ndarray) -> float:
+    """The share of a region's outline (where it does not run along the frame's border) on a steep edge."""
+    outline = (region > 0) & (cv2.erode(region, np.ones((3, 3), np.uint8)) == 0)
+    outline[:2], outline[-2:], outline[:, :2], outline[:, -2:] = False, False, False, False
+    return float(steep[outline].mean()) if outline.sum() > 0.1 * sum(region.shape) else 0.0
+
+
+def solidity(region: np.ndarray) -> float:
+    """A region's area over its convex hull's: a sheet's is near 1, a region leaking into a desk's less."""
+    outlines, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return float(region.sum()) / max(cv2.contourArea(cv2.convexHull(np.concatenate(outlines))), 1.0)
+
+
+def sheet_region(closed: np.ndarray) -> np.ndarray | None:
+    """The sheet: of the candidate regions brighter than the ring around them and not the whole frame,
+    the one whose outline lies most on steep edges and that is most nearly convex; None if none is."""
+    gradient = np.hypot(cv2.Sobel(closed, cv2.CV_32F, 1, 0), cv2.Sobel(closed, cv2.CV_32F, 0, 1))
+    steep = cv2.dilate(gradient, np.ones((5, 5), np.uint8)) >= STEEP
+    ring = np.ones((round(max(closed.shape) * RING) * 2 + 1,) * 2, np.uint8)
+    best, best_score = None, 0.0
+    for region in candidates(closed):
         around = (cv2.dilate(region, ring) > 0) & (region == 0)
-        if around.any() and np.median(small[region > 0]) >= np.median(small[around]) + BRIGHTER:
-            return region
-    return None
+        if region.mean() > ALL_PAPER or not around.any():  # the whole frame: nothing around it to stand out from
+            continue
+        if np.median(closed[region > 0]) < np.median(closed[around]) + BRIGHTER:
+            continue
+        support, convex = edge_support(region, steep), solidity(region)
+        if support >= SUPPORT and convex >= CONVEX and support * convex > best_score:
+            best, best_score = region, support * convex
+    return best
+
+
+def crossings(lines: list[np.ndarray]) -> np.ndarray:
+    """Where each line (vx, vy, x, y) crosses the one before it: corner i joins sides i-1 and i."""
+    points = []
+    for before, after in zip(lines[-1:] + lines[:-1], lines, strict=True):
+        (vx1, vy1, x1, y1), (vx2, vy2, x2, y2) = before, after
+        along = np.linalg.solve(np.float64([[vx1, -vx2], [vy1, -vy2]]), np.float64([x2 - x1, y2 - y1]))[0]
+        points.append([x1 + along * vx1, y1 + along * vy1])
+    return np.float32(points)
+
+
+def side_lines(outline: np.ndarray, corners: np.ndarray) -> list[np.ndarray]:
+    """Lines fitted to the outline's points along each side of a rough quadrilateral, its corners left out
+    (a median rounds them, and a hand may hold one)."""
+    lines = []
+    for start, end in zip(corners, np.roll(corners, -1, axis=0), strict=True):
+        length = np.linalg.norm(end - start)
+        along = (outline - start) @ (end - start) / length**2
+        across = np.abs(np.cross(end - start, outline - start)) / length
+        near = outline[(along > 0.15) & (along < 0.85) & (across < 0.05 * length)]
+        points = near if len(near) >= 2 else np.float32([start, end])
+        lines.append(cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel())
+    return lines
 
 
 def quadrilateral(region: np.ndarray) -> np.ndarray | None:
-    """A region's outline as four corners (top-left first, clockwise), if four fit it."""
-    outlines, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    hull = cv2.convexHull(max(outlines, key=cv2.contourArea))
+    """A region's outline as four corners (top-left first, clockwise), if four fit it: a rough four from
+    its convex hull, then each side fitted to the outline and the corners where the sides cross."""
+    outlines, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outline = max(outlines, key=cv2.contourArea)
+    hull = cv2.convexHull(outline)
     perimeter = cv2.arcLength(hull, True)
     for share in (0.02, 0.04, 0.06, 0.08):
         corners = cv2.approxPolyDP(hull, share * perimeter, True)
@@ -88,7 +160,9 @@ def quadrilateral(region: np.ndarray) -> np.ndarray | None:
         return None
     centre = corners.mean(axis=0)
     corners = corners[np.argsort(np.arctan2(corners[:, 1] - centre[1], corners[:, 0] - centre[0]))]
-    return np.roll(corners, -int(np.argmin(corners.sum(axis=1))), axis=0)  # clockwise from the top-left
+    corners = np.roll(corners, -int(np.argmin(corners.sum(axis=1))), axis=0)  # clockwise from the top-left
+    fitted = crossings(side_lines(outline.reshape(-1, 2).astype(np.float32), corners))
+    return fitted if np.abs(fitted - corners).max() <= 0.1 * max(region.shape) else corners
 
 
 def edge_line(gray: np.ndarray, start: np.ndarray, end: np.ndarray, reach: int) -> np.ndarray:
@@ -107,19 +181,14 @@ def edge_line(gray: np.ndarray, start: np.ndarray, end: np.ndarray, reach: int) 
 
 def refined(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.ndarray:
     """Corners found on the small copy moved to where the frame's own edges cross (sub-pixel)."""
-    lines = [edge_line(gray, corners[i], corners[(i + 1) % 4], reach) for i in range(4)]
-    crossings = []
-    for before, after in zip(lines[-1:] + lines[:-1], lines, strict=True):  # corner i joins sides i-1 and i
-        (vx1, vy1, x1, y1), (vx2, vy2, x2, y2) = before, after
-        along = np.linalg.solve(np.float64([[vx1, -vx2], [vy1, -vy2]]), np.float64([x2 - x1, y2 - y1]))[0]
-        crossings.append([x1 + along * vx1, y1 + along * vy1])
-    moved = np.float32(crossings)
+    moved = crossings([edge_line(gray, corners[i], corners[(i + 1) % 4], reach) for i in range(4)])
     return moved if np.abs(moved - corners).max() <= 2 * reach else corners  # a side not found stays
 
 
-def flattened(gray: np.ndarray, corners: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def flattened(gray: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The sheet within its corners warped to a flat page (at most PAGE_SIDE on its shorter side), with
-    the page-to-frame homography; what lies outside the region is set to the paper's brightness."""
+    the page-to-frame homography; where the frame cuts the sheet, and along its edge, is paper. (What lies
+    over the edge, a thumb or a shadow, stays: it touches the page's border, which no ink on it does.)"""
     sides = [np.linalg.norm(corners[i] - corners[(i + 1) % 4]) for i in range(4)]
     width, height = max(sides[0], sides[2]), max(sides[1], sides[3])
     fit = min(1.0, PAGE_SIDE / min(width, height))
@@ -127,37 +196,45 @@ def flattened(gray: np.ndarray, corners: np.ndarray, inside: np.ndarray) -> tupl
     page_corners = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
     to_page = cv2.getPerspectiveTransform(corners, page_corners)
     page = cv2.warpPerspective(gray, to_page, (width, height), flags=cv2.INTER_LINEAR, borderValue=1.0)
-    kept = cv2.warpPerspective(inside, to_page, (width, height), flags=cv2.INTER_NEAREST)
-    return erased_outside(page, kept), np.linalg.inv(to_page)
+    framed = cv2.warpPerspective(np.ones(gray.shape, np.uint8), to_page, (width, height), flags=cv2.INTER_NEAREST)
+    return erased_outside(page, framed), np.linalg.inv(to_page)
 
 
 def erased_outside(gray: np.ndarray, inside: np.ndarray) -> np.ndarray:
-    """The image with everything outside the sheet, and a margin inside its edge, set to paper."""
+    """The image with everything outside the sheet, and a margin inside its edge, replaced by the paper
+    next to it carried outwards (a normalised blur), so that no step is left where the sheet ends."""
     margin = round(MARGIN * min(gray.shape)) * 2 + 1
-    inside = cv2.erode(inside.astype(np.uint8), np.ones((margin, margin), np.uint8))
+    inside = cv2.erode(inside.astype(np.uint8), np.ones((margin, margin), np.uint8)).astype(np.float32)
     if not inside.any():
         return gray
-    paper = np.percentile(gray[::4, ::4][inside[::4, ::4] > 0], PAPER_LEVEL)
-    return np.where(inside > 0, gray, paper).astype(np.float32)
+    paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, np.ones((margin, margin), np.uint8)) * inside
+    small = [cv2.resize(image, None, fx=1 / 8, fy=1 / 8, interpolation=cv2.INTER_AREA) for image in (paper, inside)]
+    spread = [cv2.GaussianBlur(image, (0, 0), max(gray.shape) / 64) for image in small]
+    paper = cv2.resize(spread[0] / np.maximum(spread[1], 1e-6), gray.shape[::-1], interpolation=cv2.INTER_LINEAR)
+    return np.where(inside > 0, gray, np.clip(paper, 0, 1)).astype(np.float32)
 
 
 def find_sheet(gray: np.ndarray) -> Sheet | None:
-    """The sheet of paper in a frame, flattened; None where the picture shows no sheet's edge (all
-    paper, or no region bright against its surroundings)."""
-    shrink = FIND_SIDE / max(gray.shape)
-    small = cv2.resize(np.round(gray * 255).astype(np.uint8), None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
-    region = brightest_region(small)
-    if region is None or region.mean() > ALL_PAPER:
-        return None
+    """The sheet of paper in a frame, flattened; None where the picture is all paper (a crop, the
+    drawing canvas); InputError where it shows neither a sheet nor only paper (a table, a wall)."""
+    closed = smoothed_copy(gray)
+    region = sheet_region(closed)
+    if region is None:
+        if all_paper(closed):
+            return None
+        raise InputError("no digit: no sheet of paper found in the picture (lay the sheet on a darker surface, "
+                         "or crop the picture to the paper)")  # fmt: skip
+    shrink = closed.shape[0] / gray.shape[0]
     inside = cv2.resize(region, gray.shape[::-1], interpolation=cv2.INTER_NEAREST)
     corners = quadrilateral(region)
     if corners is None:  # the frame cuts the sheet, or a hand covers a corner: the outline as found
         columns, rows = np.flatnonzero(inside.any(axis=0)), np.flatnonzero(inside.any(axis=1))
         box = np.s_[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
         to_frame = np.float64([[1, 0, columns[0]], [0, 1, rows[0]], [0, 0, 1]])
-        corners = np.float32([[columns[0], rows[0]], [columns[-1], rows[0]], [columns[-1], rows[-1]],
-                              [columns[0], rows[-1]]])  # fmt: skip
+        corners = np.float32(
+            [[columns[0], rows[0]], [columns[-1], rows[0]], [columns[-1], rows[-1]], [columns[0], rows[-1]]]
+        )
         return Sheet(corners, erased_outside(gray[box], inside[box]), to_frame)
     corners = refined(gray, corners / shrink, round(SEARCH / shrink))
-    page, to_frame = flattened(gray, corners, inside)
+    page, to_frame = flattened(gray, corners)
     return Sheet(corners, page, to_frame)
