@@ -42,6 +42,7 @@ bench: $(DEV)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.tuned_cnn
 	$(BIN)/python -m bench.spark
 	$(BIN)/python -m bench.serving
+	$(BIN)/python -m bench.inference_log
 	$(BIN)/python -m bench.robustness
 	$(BIN)/python -m bench.team_server
 	test -f mlflow.db || $(MAKE) run  # bench.paper measures the main job's champion
