@@ -81,7 +81,8 @@ def decode(data: bytes) -> Picture:
         width, height = image.size
         if image.format in ("JPEG", "MPO"):  # decoded at the smallest 1/2^k scale still above the working size
             shrink = max(1.0, min(width, height) / DECODED_SIDE)
-            image.draft(image.mode if image.mode != "CMYK" else "RGB", (round(width / shrink), round(height / shrink)))
+            mode = "L" if image.mode in ("L", "RGB") else image.mode  # brightness only: the JPEG's Y channel
+            image.draft(mode, (round(width / shrink), round(height / shrink)))
         scale = width / image.size[0]
         image = ImageOps.exif_transpose(image)
         gray = grayscale(image)

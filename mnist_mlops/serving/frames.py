@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 
 from mnist_mlops.serving.decoding import Picture
-from mnist_mlops.serving.images import Digit, InputError, read_digits, strokes_of
+from mnist_mlops.serving.images import Digit, InputError, digits_of, groups_of, read_digits, strokes_of
 from mnist_mlops.serving.sheet import find_sheet
 
+FIND_SIDE = 200  # pixels of the page's shorter side where its digit is looked for (a digit 8% of it is 16 tall)
 FRAME_SIDE = 200  # pixels of the shorter side: a smaller picture is a crop of paper, not a frame
 SPECK = 0.05  # of the page's shorter side: a smaller mark is a speck or printed text (a digit is 8% or more)
 AROUND = 0.8  # of the marks' larger side: the paper kept around them, as a crop shows it
@@ -97,7 +98,7 @@ def marks_box(page: np.ndarray) -> tuple[int, int, int, int]:
     """The box (left, top, right, bottom) in the page's pixels around its digit or number, with paper
     around. On the flattened page printed lines run along its sides: long straight runs across or down
     it are taken out first (on a crop, printed lines are told from strokes by lines.py)."""
-    _, _, strokes, shrink = strokes_of(page, lines=False)
+    _, _, strokes, shrink = strokes_of(page, lines=False, side=FIND_SIDE)
     run = round(LINE_RUN * min(strokes.shape))
     runs = cv2.morphologyEx(strokes, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)) | cv2.morphologyEx(
         strokes, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)
@@ -110,13 +111,14 @@ def marks_box(page: np.ndarray) -> tuple[int, int, int, int]:
     return (max(0, round(box[0])), max(0, round(box[1])), min(columns, round(box[2])), min(rows, round(box[3])))
 
 
-def isolated(crop: np.ndarray) -> tuple[np.ndarray, float]:
-    """A crop's digit (or number) alone, its ink with soft edges on clean white paper at the working
-    size, and that size's scale: what else was on the crop (a box's sides, text, rules) is left out."""
+def isolated(crop: np.ndarray) -> list[Digit]:
+    """A crop's digit (or number) alone, in MNIST form: its strokes with their soft edges, at the
+    working size, with what else was on the crop (a box's sides, text, rules) left out. Boxes are in
+    the crop's pixels."""
     _, ink, strokes, shrink = strokes_of(crop)
     keep, _ = digit_parts(strokes)
-    keep = cv2.dilate(keep.astype(np.uint8), np.ones((5, 5), np.uint8))
-    return (1 - ink * keep).astype(np.float32), shrink
+    ink = ink * cv2.dilate(keep.astype(np.uint8), np.ones((5, 5), np.uint8))
+    return digits_of(ink, groups_of(keep.astype(np.uint8)), shrink)
 
 
 def read_picture(picture: Picture) -> Reading:
@@ -128,10 +130,8 @@ def read_picture(picture: Picture) -> Reading:
                   for digit in read_digits(gray)]  # fmt: skip
         return Reading(scaled, None)
     left, top, right, bottom = marks_box(sheet.page)
-    alone, shrink = isolated(sheet.page[top:bottom, left:right])
-    digits = read_digits(alone)
     placed = []
-    for digit in digits:
-        box = (digit.box[0] / shrink + left, digit.box[1] / shrink + top, digit.box[2] / shrink, digit.box[3] / shrink)
+    for digit in isolated(sheet.page[top:bottom, left:right]):
+        box = (digit.box[0] + left, digit.box[1] + top, *digit.box[2:])
         placed.append(replace(digit, box=in_picture(box, sheet.to_frame, picture.scale)))
     return Reading(placed, np.round(sheet.corners * picture.scale).astype(int).tolist())

@@ -267,11 +267,13 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
     return frame
 
 
-def strokes_of(gray: np.ndarray, lines: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """A (h, w) grayscale image at the working size, dark on light; its ink; its stroke mask (printed
-    lines taken out, unless lines is False); and the working size's scale."""
+def strokes_of(
+    gray: np.ndarray, lines: bool = True, side: int = WORK_SIDE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """A (h, w) grayscale image at the working size (side pixels on its shorter side at most), dark on
+    light; its ink; its stroke mask (printed lines taken out, unless lines is False); and that size's scale."""
     check_ink(gray)
-    shrink = min(1.0, WORK_SIDE / min(gray.shape))
+    shrink = min(1.0, side / min(gray.shape))
     if shrink < 1:
         gray = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
     if min(gray.shape) >= LINE_SIDE and noise_of(gray) > NOISY:  # a grainy photo: smoothed first
@@ -301,6 +303,12 @@ def read_digits(gray: np.ndarray) -> list[Digit]:
     """The digits on a (h, w) grayscale image in [0, 1], left to right; InputError if there are none,
     too many, or digits that touch."""
     ink, groups, shrink = marks(gray)
+    return digits_of(ink, groups, shrink)
+
+
+def digits_of(ink: np.ndarray, groups: list[np.ndarray], shrink: float) -> list[Digit]:
+    """Each group of an image's ink (at a working size of this scale) in MNIST form, with its box in the
+    image's pixels; InputError if there are none, too many, or digits that touch."""
     if not groups:
         raise InputError("no digit: only paper, lines or shadow")
     if len(groups) > MAX_DIGITS:

@@ -73,14 +73,34 @@ def all_paper(closed: np.ndarray) -> bool:
     return bool(filled(labels == largest).mean() > ALL_PAPER)  # the ink on the paper is holes in it
 
 
+def three_classes(closed: np.ndarray) -> tuple[int, int]:
+    """The two thresholds that split the brightness histogram into three classes of the largest
+    variance between them (Otsu's method for three classes)."""
+    counts = np.bincount(closed.ravel(), minlength=256).astype(np.float64)
+    levels = np.arange(256, dtype=np.float64)
+    weight, mass = np.cumsum(counts), np.cumsum(counts * levels)
+    best, split = -1.0, (0, 0)
+    for low in range(1, 254):
+        high = np.arange(low + 1, 255)
+        parts = ((weight[low], mass[low]), (weight[high] - weight[low], mass[high] - mass[low]),
+                 (weight[-1] - weight[high], mass[-1] - mass[high]))  # fmt: skip
+        spread = sum(np.divide(m**2, w, out=np.zeros_like(np.asarray(w, np.float64)), where=np.asarray(w) > 0)
+                     for w, m in parts)  # fmt: skip
+        place = int(np.argmax(spread))
+        if spread[place] > best:
+            best, split = float(spread[place]), (low, int(high[place]))
+    return split
+
+
 def candidates(closed: np.ndarray) -> list[np.ndarray]:
     """Regions that may be the sheet, holes filled: the largest of those Canny's edges enclose, and the
-    bright parts of the frame at Otsu's threshold and above it (a desk nearly as light as paper)."""
+    bright parts of the frame at Otsu's threshold, above it (a desk nearly as light as paper), and at
+    the two thresholds of three classes (a sheet half in shadow: table, shade, light)."""
     count, labels = edge_regions(closed)
     areas = np.bincount(labels.ravel(), minlength=count)
     masks = [labels == label for label in np.argsort(areas)[::-1][:4] if label > 0]
     otsu, _ = cv2.threshold(closed, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    for level in (otsu, (otsu + np.percentile(closed, 99)) / 2):
+    for level in (otsu, (otsu + np.percentile(closed, 99)) / 2, *three_classes(closed)):
         count, labels, stats, _ = cv2.connectedComponentsWithStats((closed > level).astype(np.uint8), connectivity=4)
         masks += [labels == label for label in np.argsort(stats[:, cv2.CC_STAT_AREA])[::-1][:3] if label > 0]
     return [filled(mask) for mask in masks if mask.sum() >= LEAST * closed.size]
