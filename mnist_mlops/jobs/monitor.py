@@ -9,7 +9,7 @@ from pathlib import Path
 from mnist_mlops import tracking
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.monitoring.config import MonitorConfig
-from mnist_mlops.monitoring.profile import digit_drift, profile, profile_table, read_window
+from mnist_mlops.monitoring.profile import digit_drift, digit_mix_figure, profile, profile_table, read_window
 
 PREVIOUS = ("records", "refused_rate", "mean_confidence")  # of the previous window, logged beside the current's
 
@@ -58,6 +58,9 @@ def run_monitor(config: MonitorConfig) -> Monitored:
     with tracking.run("monitor", {"model_kind": "monitor"}) as run_id:
         tracking.log_params(asdict(config) | {"window_start": start.isoformat(), "window_end": end.isoformat()})
         tracking.log_metrics({name: float(value) for name, value in metrics.items() if not math.isnan(value)})
-        tracking.log_table(profile_table({"current": current, "previous": previous}), "profile.json")
+        windows = {"current": current, "previous": previous}
+        tracking.log_table(profile_table(windows), "profile.json")
+        drift_text = f"chi-square p = {drift[1]:.3g}" if drift else "too few answers to compare"
+        tracking.log_figure(digit_mix_figure(windows, f"{window}: {drift_text}"), "digit_mix.png")
         tracking.set_tags({"alerts": "; ".join(fired) or "none"})
     return Monitored(run_id, window, metrics, fired)

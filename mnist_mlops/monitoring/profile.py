@@ -8,8 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
+import seaborn as sns
+from matplotlib.figure import Figure
 from scipy.stats import chi2_contingency
 
+from mnist_mlops.evaluate.plots import new_figure
 from mnist_mlops.serving.inference_log import read_log
 
 COLUMNS = ["request_id", "model_version", "input_kind", "digit", "probabilities", "refused", "latency_ms"]
@@ -79,3 +82,17 @@ def profile_table(windows: dict[str, pd.DataFrame]) -> pd.DataFrame:
         groups = [(ALL, frame), *frame.groupby("model_version")] if len(frame) else []
         rows += [{"window": window, "model_version": version, **profile(part)} for version, part in groups]
     return pd.DataFrame(rows)
+
+
+def digit_mix_figure(windows: dict[str, pd.DataFrame], title: str) -> Figure:
+    """The share of each predicted digit in each window, side by side."""
+    rows = []
+    for window, frame in windows.items():
+        counts = digit_counts(frame)
+        rows += [{"window": window, "digit": digit, "share": count / max(counts.sum(), 1)}
+                 for digit, count in enumerate(counts)]  # fmt: skip
+    figure = new_figure(8, 4)
+    axes = figure.subplots()
+    sns.barplot(pd.DataFrame(rows), x="digit", y="share", hue="window", ax=axes)
+    axes.set(title=title, ylabel="share of the answered digits")
+    return figure

@@ -64,6 +64,8 @@ def test_an_unchanged_stream_raises_nothing_and_its_profile_is_logged(tracking_s
     assert run["metrics.window_mean_confidence"] == pytest.approx(0.9)
     shares = [run[f"metrics.window_digit_{digit}_share"] for digit in range(10)]
     assert sum(shares) == pytest.approx(1) and max(shares) < 0.2
+    artifacts = {artifact.path for artifact in mlflow.MlflowClient().list_artifacts(run["run_id"])}
+    assert artifacts == {"profile.json", "digit_mix.png"}
     table = json.loads(mlflow.artifacts.load_text(f"runs:/{run['run_id']}/profile.json"))
     rows = [dict(zip(table["columns"], row, strict=True)) for row in table["data"]]
     assert {(row["window"], row["model_version"]) for row in rows} == {(w, v) for w in ("current", "previous")
