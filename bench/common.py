@@ -1,5 +1,6 @@
 """What every benchmark shares: running a job in a measured subprocess and writing its report."""
 
+import contextlib
 import json
 import os
 import platform
@@ -43,10 +44,19 @@ def run_measured(args: list[str], workdir: Path) -> dict:
     return {"wall_seconds": round(seconds, 1), "peak_rss_gib": round(peak_kib / 2**20, 2)}
 
 
+def cpu_model() -> str:
+    """The CPU's model name, as /proc/cpuinfo gives it (else what platform knows)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor()
+
+
 def machine() -> dict:
-    """Describe the machine the figures were measured on, with its bfloat16 instructions (AMX or AVX512)."""
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "cpu_bfloat16": cpu_bfloat16()}  # fmt: skip
+    """Describe the machine the figures were measured on: its CPU model and bfloat16 instructions (AMX or AVX512)."""
+    return {"cpus": os.cpu_count(), "cpu_model": cpu_model(), "python": platform.python_version(),
+            "platform": platform.platform(), "cpu_bfloat16": cpu_bfloat16()}  # fmt: skip
 
 
 def plain(value):
@@ -77,7 +87,8 @@ def write_report(name: str, figures: dict, goals: list[tuple[str, float, str, fl
     lines = [
         f"# Benchmark: {name}",
         "",
-        f"Measured {record['when']} on {record['machine']['cpus']} CPUs, bfloat16 instructions: "
+        f"Measured {record['when']} on {record['machine']['cpus']} CPUs ({record['machine']['cpu_model']}), "
+        "bfloat16 instructions: "
         f"{', '.join(record['machine']['cpu_bfloat16']) or 'none'}.",
         "",
         "| goal | measured | target | met |",
