@@ -87,7 +87,7 @@ class DigitClassifier(PythonModel):
         """The digit and ten probabilities of each row (pixels, a tensor or an image; see serving/inputs.py);
         an image's answer also holds its number and digits (params: show, to add what the model saw)."""
         params, started = params or {}, time.perf_counter()
-        request_id = uuid.uuid4().hex
+        request_id = uuid.uuid4().hex if self.log else ""
         try:
             rows = to_rows(model_input, bool(params.get("answer_refused", False)))
         except InputError as error:
@@ -130,10 +130,9 @@ def identity_of(artifact: str) -> tuple[str | None, str | None]:
     """The registered version (when the model was loaded through the registry) and the logged model id
     of the serving model holding this artifact."""
     folder = next(parent for parent in Path(artifact).parents if (parent / "MLmodel").exists())
-    version = None
-    if (folder / REGISTERED).exists():
-        version = str(yaml.safe_load((folder / REGISTERED).read_text()).get("model_version") or "") or None
-    return version, Model.load(folder).model_id
+    registered = yaml.safe_load((folder / REGISTERED).read_text()) if (folder / REGISTERED).exists() else {}
+    version = registered.get("model_version")
+    return None if version is None else str(version), Model.load(folder).model_id
 
 
 def kind_of(model_input) -> str:
