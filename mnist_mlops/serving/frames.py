@@ -12,7 +12,7 @@ from mnist_mlops.serving.images import Digit, InputError, digits_of, groups_of, 
 from mnist_mlops.serving.sheet import find_sheet
 
 FIND_SIDE = 200  # pixels of the page's shorter side where its digit is looked for (a digit 8% of it is 16 tall)
-FRAME_SIDE = 200  # pixels of the shorter side: a smaller picture is a crop of paper, not a frame
+FRAME_SIDE = 480  # pixels of the shorter side: a smaller picture is a crop of paper (a phone frame is larger)
 SPECK = 0.05  # of the page's shorter side: a smaller mark is a speck or printed text (a digit is 8% or more)
 AROUND = 0.8  # of the marks' larger side: the paper kept around them, as a crop shows it
 BORDER = 0.03  # of the page's shorter side: a part this near its border lies over the sheet's edge (its margin

@@ -30,6 +30,7 @@ STROKE = 0.3  # share of full contrast above which a pixel belongs to a stroke
 EDGE = 0.2  # share of full contrast: a digit's box holds its pixels above it, soft edges included
 THINNEST = 1.0  # pixels in 28x28: strokes thinner than any MNIST digit's (1.4 is its 1st percentile)...
 TYPICAL = 2.3  # ...are widened to MNIST's median
+THICKEST = 4.8  # pixels in 28x28: MNIST's 99th percentile; a marker's thicker strokes are thinned to it
 RESAMPLING = cv2.INTER_AREA  # averaging: no aliasing when a large digit is shrunk to 20x20
 MAX_SPECKS = 0.01  # share of lone ink pixels above which an image is salt-and-pepper noise, despeckled
 PAPER_DISC = 1 / 7  # of a photo's longer side: a closing this wide fills in strokes, not shadows
@@ -238,7 +239,8 @@ def stroke_width(group: np.ndarray) -> float:
 def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
     """One group's ink (its strokes and their soft edges) cropped to it, scaled into a 20x20 box and
     centred by mass in 28x28, in 256 levels, as MNIST's digits were. Strokes that would come out
-    thinner than any of MNIST's (a fine pen, a large digit) are first widened to its usual width."""
+    thinner than any of MNIST's (a fine pen, a large digit) are first widened to its usual width, and
+    strokes thicker than nearly all of MNIST's (a marker) thinned to that width."""
     near = cv2.dilate(group.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     digit = np.where(near, ink, 0).astype(np.float32)
     rows, columns = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
@@ -247,6 +249,9 @@ def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
     if min(ink.shape) >= LINE_SIDE and width * scale < THINNEST:  # an MNIST-sized image is in MNIST's form
         wider = round(TYPICAL / scale - width) | 1
         digit = cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (wider, wider)))
+    elif min(ink.shape) >= LINE_SIDE and width * scale > THICKEST:
+        thinner = round(width - THICKEST / scale) | 1
+        digit = cv2.erode(digit, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thinner, thinner)))
     rows, columns = np.flatnonzero((digit > EDGE).any(axis=1)), np.flatnonzero((digit > EDGE).any(axis=0))
     digit = digit[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
     scale = 20 / max(digit.shape)

@@ -81,8 +81,8 @@ def test_an_empty_sheet_and_a_table_without_a_sheet_are_refused():
 
 def test_a_crop_of_paper_has_no_sheet_to_find(small_mnist):
     """All paper (a crop, the drawing canvas): read as it is."""
-    paper = np.full((400, 400), 0.92, np.float32)
-    ink = np.clip(cv2.resize(small_mnist.test.images[0, ..., 0], (240, 240), interpolation=cv2.INTER_CUBIC), 0, 1)
-    paper[80:320, 80:320] -= 0.85 * ink
+    paper = np.full((600, 600), 0.92, np.float32)  # larger than a crop is taken for: the sheet is looked for
+    ink = np.clip(cv2.resize(small_mnist.test.images[0, ..., 0], (360, 360), interpolation=cv2.INTER_CUBIC), 0, 1)
+    paper[120:480, 120:480] -= 0.85 * ink
     assert find_sheet(paper) is None
     assert len(read_picture(Picture(paper, 1.0)).digits) == 1
