@@ -1,11 +1,9 @@
 """From a photographed image to the digits on it, each in MNIST form (a light digit on black, 20x20
 in a 28x28 frame, centred by mass), left to right.
 
-The paper is separated from the ink first: its brightness (shadow, gradient, grey or coloured
-paper) is estimated by a grey closing that fills in anything as narrow as a stroke, or a bold blot
-of ink by its sharp outline, and divided out; faint ink is stretched to full contrast above the
-paper's noise; printed lines and boxes are taken out (lines.py). What remains is grouped into digits
-by columns; specks, fragments, the sheet's edge and soft-edged shadows are dropped.
+The paper is separated from the ink first (ink.py); printed lines and boxes are taken out (lines.py).
+What remains is grouped into digits by columns; specks, fragments, the sheet's edge and soft-edged
+shadows are dropped.
 
 OpenCV does the image work (closing, distance transform, Hough transform, connected components):
 the standard tools for this, about 2 ms for a 160x160 photo.
@@ -16,39 +14,37 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mnist_mlops.serving.ink import (
+    LINE_SIDE,
+    SHARP,
+    dark_on_light,
+    despeckle,
+    full_contrast,
+    ink_of,
+    smoothed,
+    steepness_of,
+)
 from mnist_mlops.serving.lines import printed
 
 WORK_SIDE = 320  # pixels; a photo whose short side is longer is shrunk to it: finer detail is grain
 MIN_SIDE = 8  # pixels; a smaller image cannot hold a stroke, let alone a digit
 MIN_CONTRAST = 0.15  # darkest to lightest pixel; below it (blank paper, JPEG noise) there is no ink
-NOISY = 0.03  # a photo whose pixel-to-pixel noise has a larger standard deviation is smoothed...
-SMOOTHING = 1 / 160  # ...by a Gaussian blur this share of its side wide, finer than any stroke
-NOISE_SIGMAS = 4  # ink less than this many robust standard deviations of the paper's noise is paper
-MIN_INK = 0.05  # the least ink contrast taken for ink on clean paper
-FAINTEST = 0.12  # the faintest strokes read: a pencil line this much darker than its paper
 STROKE = 0.3  # share of full contrast above which a pixel belongs to a stroke
 EDGE = 0.2  # share of full contrast: a digit's box holds its pixels above it, soft edges included
 THINNEST = 1.0  # pixels in 28x28: strokes thinner than any MNIST digit's (1.4 is its 1st percentile)...
 TYPICAL = 2.3  # ...are widened to MNIST's median
 THICKEST = 4.8  # pixels in 28x28: MNIST's 99th percentile; a marker's thicker strokes are thinned to it
 RESAMPLING = cv2.INTER_AREA  # averaging: no aliasing when a large digit is shrunk to 20x20
-MAX_SPECKS = 0.01  # share of lone ink pixels above which an image is salt-and-pepper noise, despeckled
-PAPER_DISC = 1 / 7  # of a photo's longer side: a closing this wide fills in strokes, not shadows
-BLOT_DISC = 1 / 3  # of a photo's longer side: a closing this wide fills in a digit's boldest blot too...
-BLOT = 0.1  # ...where it is this much darker than the wide closing and its outline mostly sharp
-LINE_SIDE = 48  # pixels; a smaller image (MNIST's 28x28) holds one digit and no printed lines
 SMALLEST = 0.1  # of the image's shorter side: a shorter mark is a speck, whatever else there is
 MIN_HEIGHT = 0.4  # of the tallest: a shorter group is a speck, a dot or a fragment, not a digit
 MAIN_PART = 0.3  # of its height: a group whose tallest part is shorter is debris (a dashed line's bits)
 MIN_AREA = 0.1  # of the largest group's ink: a group with less is specks (a colon, dust), not a digit
 THIN_PART = 0.3  # of a group's thickest stroke: a part of it thinner still is a line's remnant, not a stroke
 MIN_WIDTH = 0.2  # of the thickest stroke: a group with thinner strokes is a line's fragment, not a digit
-SHARP = 0.04  # of the paper's brightness per pixel: an ink's edge falls faster (pencil 0.05+, shadows 0.03-)
 ON_EDGE = 0.5  # of its height or width: a part lying along the border this far is the sheet's edge
 MIN_GAP = 0.06  # of their height: parts closer than this are one digit (a broken stroke), not two
 MAX_DIGITS = 12  # more digits than a number sensibly holds is refused
 MAX_WIDTH = 1.8  # a digit of a number wider than this times its height is digits that touch: refused
-NEIGHBOURS = np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]], np.float32)
 
 
 class InputError(ValueError):
@@ -70,88 +66,6 @@ def check_ink(gray: np.ndarray) -> None:
         raise InputError(f"no digit: {width}x{height} pixels cannot hold one (at least {MIN_SIDE}x{MIN_SIDE})")
     if gray.max() - gray.min() < MIN_CONTRAST:
         raise InputError(f"no digit: the image is uniform (brightness {gray.min():.2f} to {gray.max():.2f}), no ink")
-
-
-def noise_of(gray: np.ndarray) -> float:
-    """The standard deviation of a photo's pixel-to-pixel noise (a robust estimate, from its
-    difference to its 3x3 median)."""
-    return 1.4826 * float(np.median(np.abs(gray - cv2.medianBlur(gray, 3))[::2, ::2]))  # every 4th pixel will do
-
-
-def border_level(gray: np.ndarray) -> float:
-    """The median brightness of the image's outermost pixels: the paper's, around a digit."""
-    return float(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
-
-
-def dark_on_light(gray: np.ndarray) -> np.ndarray:
-    """The image as ink darker than paper: a light digit on a dark ground (MNIST's own form) inverted."""
-    return 1.0 - gray if border_level(gray) < 0.5 else gray
-
-
-def ink_of(gray: np.ndarray) -> np.ndarray:
-    """How much darker than its paper each pixel is, 0 to 1. A photo's paper brightness is the grey
-    closing of the image (which fills in strokes narrower than the kernel), divided out; a small
-    image (MNIST's size, too small for uneven light) has one paper level, its border's median."""
-    if min(gray.shape) < LINE_SIDE:
-        paper = border_level(gray)
-    else:
-        half = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)  # the paper varies slowly
-        paper = cv2.resize(paper_of(half), gray.shape[::-1], interpolation=cv2.INTER_LINEAR)
-    return np.clip(1 - gray / np.maximum(paper, 1e-3), 0, 1)
-
-
-def closing(gray: np.ndarray, share: float) -> np.ndarray:
-    """The grey closing of an image by a disc this share of its longer side wide."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (round(max(gray.shape) * share) | 1,) * 2)
-    return cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
-
-
-def steepness_of(gray: np.ndarray) -> np.ndarray:
-    """How fast the brightness falls at each pixel, as a share of the paper's per pixel at a 160-pixel scale."""
-    steepness = np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
-    return steepness * (max(gray.shape) / 160 / 8 / max(float(np.median(gray)), 1e-3))  # Sobel's 3x3 weighs 8
-
-
-def paper_of(gray: np.ndarray) -> np.ndarray:
-    """The paper's brightness under a photo: its closing by a disc wider than a stroke. A bold blot of
-    ink wider still would be kept as paper; a disc as wide as a digit's part fills it in where the
-    outline of what it fills is mostly an ink's sharp edge (a shadow's fades softly)."""
-    paper, wide = closing(gray, PAPER_DISC), closing(gray, BLOT_DISC)
-    darker = ((wide - paper) > BLOT * wide).astype(np.uint8)
-    count, labels = cv2.connectedComponents(darker)
-    around = cv2.dilate(labels.astype(np.uint16), np.ones((3, 3), np.uint8)).ravel()  # each with its rim
-    outline = (around > 0) & (cv2.erode(darker, np.ones((3, 3), np.uint8)).ravel() == 0)
-    sharp = (steepness_of(gray) >= SHARP).ravel()
-    edges = np.bincount(around[outline], minlength=count)
-    sharp_edges = np.bincount(around[outline], weights=sharp[outline], minlength=count)
-    blots = (sharp_edges > 0.5 * np.maximum(edges, 1)) & (np.arange(count) > 0)
-    return np.where(blots[around.reshape(gray.shape)], wide, paper)
-
-
-def full_contrast(ink: np.ndarray) -> np.ndarray:
-    """Ink stretched so strokes reach 1 and the paper's noise stays 0: pencil and ballpoint alike."""
-    sample = ink[::2, ::2]  # every 4th pixel will do for the paper's level and noise
-    paper = np.median(sample)
-    noise = 1.4826 * np.median(np.abs(sample - paper))  # the paper's, were it normal
-    floor = min(max(NOISE_SIGMAS * noise + paper, MIN_INK), 0.5)  # a bold digit may cover the median
-    strokes = ink[ink > floor]
-    if strokes.size == 0:
-        return np.zeros_like(ink)
-    level = np.percentile(strokes, 95)
-    if level < FAINTEST:  # the paper's own grain and shading, stretched, would look like ink
-        return np.zeros_like(ink)
-    return np.clip((ink - floor) / (level - floor), 0, 1)
-
-
-def despeckle(ink: np.ndarray) -> np.ndarray:
-    """Salt-and-pepper noise removed by a 3x3 median, when more than MAX_SPECKS of the pixels are lone
-    ink (no inked neighbour): clean strokes have none, and a median would thin them."""
-    inked = (ink > 0.5).astype(np.float32)
-    specks = (inked > 0) & (cv2.filter2D(inked, -1, NEIGHBOURS, borderType=cv2.BORDER_CONSTANT) == 0)
-    if specks.mean() <= MAX_SPECKS:
-        return ink
-    smooth = cv2.medianBlur(ink.astype(np.float32), 3)
-    return smooth if smooth.max() > 0.5 else ink  # the noise was all there was: leave it to the verdict
 
 
 def sheet_edges(labels: np.ndarray, stats: np.ndarray) -> set[int]:
@@ -281,9 +195,7 @@ def strokes_of(
     shrink = min(1.0, side / min(gray.shape))
     if shrink < 1:
         gray = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
-    if min(gray.shape) >= LINE_SIDE and noise_of(gray) > NOISY:  # a grainy photo: smoothed first
-        gray = cv2.GaussianBlur(gray, (0, 0), SMOOTHING * max(gray.shape))
-    gray = dark_on_light(gray)
+    gray = dark_on_light(smoothed(gray))
     ink = despeckle(full_contrast(ink_of(gray)))
     strokes = (ink > STROKE).astype(np.uint8)
     if lines and min(strokes.shape) >= LINE_SIDE and strokes.any():
