@@ -34,6 +34,7 @@ lint: $(DEV)  ## ruff, and mypy over the package
 
 bench: $(DEV)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.baselines
+	$(BIN)/python -m bench.forest
 	$(BIN)/python -m bench.training
 	$(BIN)/python -m bench.networks
 	$(BIN)/python -m bench.tuning knn 10000
