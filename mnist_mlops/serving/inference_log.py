@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -134,7 +135,7 @@ class InferenceLog:
                 self.start()
             self.pending.append(answered)
             self.pending_rows += answered.rows()
-            full = self.stopping or self.pending_rows >= MAX_PENDING_ROWS
+            full = self.stopping or self.pending_rows >= MAX_PENDING_ROWS or in_spark_task()
         if full:
             self.flush()
 
@@ -199,6 +200,13 @@ class InferenceLog:
         """A stop signal came: write what waits, and from now on each record as it comes."""
         self.stopping = True
         self.flush()
+
+
+def in_spark_task() -> bool:
+    """Whether this process answers a Spark task: Spark ends its Python workers without exit handlers,
+    so each of its batches (thousands of rows) is written as it is answered."""
+    pyspark = sys.modules.get("pyspark")
+    return pyspark is not None and pyspark.TaskContext.get() is not None
 
 
 LOGS: dict[Path, InferenceLog] = {}  # this process's writers, by folder

@@ -115,6 +115,20 @@ def test_score_worker_processes_record_every_row_in_files_of_their_own(store, sm
     assert writers and os.getpid() not in writers
 
 
+@pytest.mark.slow
+def test_score_on_spark_records_every_row_though_spark_ends_its_workers(store, small_mnist, monkeypatch, tmp_path):
+    monkeypatch.setenv(VARIABLE, str(tmp_path / "log"))
+    pixels = pd.DataFrame(small_mnist.test.x[:200], columns=[f"pixel{i}" for i in range(784)])
+    pixels.insert(0, "key", range(200))
+    pixels.to_parquet(tmp_path / "pixels.parquet")
+    output = tmp_path / "answers"
+    run_scoring(ScoreConfig(input=str(tmp_path / "pixels.parquet"), output=str(output), backend="spark",
+                            spark_master="local[2]", quiet=True))  # fmt: skip
+    records, answers = logged(tmp_path / "log"), pd.read_parquet(output)
+    assert len(records) == 200 and set(records["model_version"]) == {"1"}
+    assert sorted(records["digit"]) == sorted(answers["digit"])
+
+
 def test_records_are_written_every_few_seconds_without_a_stop(store, small_mnist, monkeypatch, tmp_path):
     monkeypatch.setenv(VARIABLE, str(tmp_path / "log"))
     monkeypatch.setattr(inference_log, "FLUSH_SECONDS", 0.2)
