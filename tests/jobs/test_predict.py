@@ -2,6 +2,7 @@
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -75,6 +76,33 @@ def test_a_written_number_is_read_left_to_right_and_show_saves_what_the_model_sa
         seen = np.asarray(Image.open(tmp_path / "seen" / f"number-{number}-seen.png"), np.float32) / 255
         again = load("champion").predict(seen.reshape(1, 784))["probabilities"][0]
         np.testing.assert_allclose(again, digit["probabilities"], atol=1e-6)
+
+
+def test_show_outlines_the_sheet_of_a_phone_frame_stored_turned(champion, small_mnist, tmp_path):
+    """A whole frame (a sheet on a dark table, its pixels stored turned a quarter with EXIF orientation 6,
+    as a phone held upright stores them): the digit read, and the sheet outlined in the upright frame."""
+    test = small_mnist.test
+    index = int(np.flatnonzero(test.y == 0)[0])  # a digit the kNN reads well
+    frame = np.full((1600, 1200), 60, np.uint8)
+    corners = np.array([[250, 300], [950, 260], [990, 1300], [210, 1330]], np.int32)
+    cv2.fillConvexPoly(frame, corners, 230)
+    ink = cv2.resize(test.x[index].reshape(28, 28), (240, 240), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+    frame[600:840, 480:720] = (frame[600:840, 480:720] * (1 - 0.85 * ink)).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(frame).transpose(Image.Transpose.ROTATE_90).save(tmp_path / "frame.jpg", quality=90, exif=exif)
+    result = CliRunner().invoke(
+        cli, ["predict", str(tmp_path / "frame.jpg"), "--json", "--show", str(tmp_path / "seen")]
+    )
+    assert result.exit_code == 0, result.output
+    (answer,) = json.loads(result.output)
+    assert answer["number"] == "0"
+    left, top, width, height = answer["digits"][0]["box"]
+    assert abs(left + width / 2 - 600) <= 30 and abs(top + height / 2 - 720) <= 30  # in the upright frame
+    outlined = np.asarray(Image.open(tmp_path / "seen" / "frame-sheet.png").convert("RGB"))
+    assert outlined.shape[:2] == (1200, 900)  # upright, at most 1200 pixels
+    red = (outlined[..., 0] > 180) & (outlined[..., 1] < 90)
+    assert red[300 * 3 // 4 - 4 : 300 * 3 // 4 + 5, 250 * 3 // 4 - 4 : 250 * 3 // 4 + 5].any()  # the top-left corner
 
 
 def test_a_file_that_is_not_an_image_is_named(champion, digit_files, tmp_path):

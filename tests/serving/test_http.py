@@ -17,6 +17,7 @@ import pytest
 import requests
 from PIL import Image
 
+from bench.formats import REFUSALS, refused_pictures
 from mnist_mlops import registry
 from mnist_mlops.config import TrainConfig, TuneConfig
 from mnist_mlops.evaluate.paper import PAPERS, encode, number_ink, on_kind, on_paper, photograph, white
@@ -141,6 +142,10 @@ def test_serves_every_format_like_the_in_process_model(sklearn_champion, model_s
         ({"inputs": {"image": [empty_sheet("shadow")]}}, "image 0: no digit"),
         ({"inputs": {"image": [empty_sheet("finger_shadow")]}}, "image 0: no digit"),
         ({"inputs": {"image": [empty_sheet("perspective")]}}, "image 0: no digit"),
+        *[
+            ({"inputs": {"image": [base64.b64encode(picture).decode()]}}, f"image 0: {REFUSALS[name]}")
+            for name, picture in refused_pictures().items()
+        ],  # HEIC, truncated, too many pixels, a bomb
     ],
 )
 def test_bad_requests_get_400_and_the_server_keeps_serving(model_server, small_mnist, payload, message):
