@@ -48,6 +48,7 @@ bench: $(DEV)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.team_server
 	test -f mlflow.db || $(MAKE) run  # bench.paper measures the main job's champion
 	$(BIN)/python -m bench.paper mlflow.db
+	$(BIN)/python -m bench.photos mlflow.db
 	$(BIN)/python -m bench.playground mlflow.db
 
 browser:  ## Debian's headless Chromium and its driver, for the dashboard tests

@@ -13,7 +13,7 @@ from mnist_mlops.data import N_PIXELS
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.serving.inputs import IMAGE_COLUMN, image_requests
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp")  # what serving/decoding.py reads
 DEFAULT_KEY = "key"  # the key column when --key is not given and the input has one
 ROW_KEY, FILE_KEY = "row", "file"  # the output's key otherwise: the row number, or the image's file name
 
@@ -40,7 +40,7 @@ class Source:
 
 
 def image_files(folder: Path) -> list[Path]:
-    """The PNG and JPEG files of a folder, in name order."""
+    """The image files of a folder (PNG, JPEG, WebP, GIF, TIFF, BMP), in name order."""
     return sorted(path for path in folder.iterdir() if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file())
 
 
@@ -52,7 +52,7 @@ def open_source(path: str, key: str | None) -> Source:
     if folder.is_dir() and not any(folder.rglob("*.parquet")):
         files = image_files(folder)
         if not files:
-            raise MnistMlopsError(f"--input {path}: no Parquet, PNG or JPEG files in it")
+            raise MnistMlopsError(f"--input {path}: no Parquet or image files (PNG, JPEG, WebP, GIF, TIFF, BMP) in it")
         return Source(folder, len(files), [IMAGE_COLUMN], FILE_KEY, files)
     try:
         dataset = ds.dataset(folder, format="parquet")
@@ -73,7 +73,7 @@ def check_columns(path: str, schema: pa.Schema, columns: list[str]) -> None:
     if columns == [IMAGE_COLUMN]:
         kind = schema.field(IMAGE_COLUMN).type
         if not (pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_string(kind)):
-            raise MnistMlopsError(f"--input {path}: column {IMAGE_COLUMN!r} holds {kind}; expected PNG/JPEG bytes "
+            raise MnistMlopsError(f"--input {path}: column {IMAGE_COLUMN!r} holds {kind}; expected image bytes "
                                   "or base64 text")  # fmt: skip
         return
     if IMAGE_COLUMN in columns:
