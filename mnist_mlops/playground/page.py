@@ -4,6 +4,7 @@ feedback set that `robustness --suite feedback` and `registry compare` score."""
 
 import base64
 import hashlib
+import io
 import os
 import tempfile
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pathlib import Path
 import cv2
 import gradio as gr
 import numpy as np
+from PIL import Image, ImageOps
 
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.playground.canvas import drawing_canvas, png_of
@@ -27,12 +29,21 @@ class Said:
 
     text: str  # the digit, the number or the reason it gave none (Markdown)
     chart: dict[str, float] | None  # the ten probabilities (of the least sure digit of a number)
-    seen: str | None  # a PNG file of what it saw, enlarged
+    seen: str | None  # a PNG file of what it saw, enlarged (after the sheet it found, for a whole frame)
     reading: str  # what it read, to compare the two models by: the number, or "" for none
 
 
-def seen_of(answer: dict, folder: Path) -> str | None:
-    """The 28x28 images the model was given, side by side and enlarged, as a PNG file in folder.
+def outlined(image: bytes, sheet: list[list[int]], height: int) -> np.ndarray:
+    """A whole frame, upright, with the sheet found outlined in red, height pixels tall (BGR)."""
+    with Image.open(io.BytesIO(image)) as opened:
+        frame = cv2.cvtColor(np.asarray(ImageOps.exif_transpose(opened).convert("RGB")), cv2.COLOR_RGB2BGR)
+    cv2.polylines(frame, [np.int32(sheet)], True, (40, 40, 230), max(3, max(frame.shape) // 150))
+    return cv2.resize(frame, (round(frame.shape[1] * height / frame.shape[0]), height), interpolation=cv2.INTER_AREA)
+
+
+def seen_of(answer: dict, image: bytes, folder: Path) -> str | None:
+    """The 28x28 images the model was given, side by side and enlarged, after the frame with the sheet
+    found outlined (for a whole frame), as a PNG file in folder.
 
     Gradio rewrites an image it is handed as an array in place, at a path named by its content, which
     both columns share (they see the same digits) and a repeated event writes again; a browser then
@@ -44,6 +55,10 @@ def seen_of(answer: dict, folder: Path) -> str | None:
     if not seen:
         return None
     enlarged = cv2.resize(np.hstack(seen), None, fx=SEEN_SCALE, fy=SEEN_SCALE, interpolation=cv2.INTER_NEAREST)
+    if answer.get("sheet"):
+        frame = outlined(image, answer["sheet"], enlarged.shape[0])
+        enlarged = np.hstack([frame, np.full((enlarged.shape[0], SEEN_SCALE * 2, 3), 255, np.uint8),
+                              cv2.cvtColor(enlarged, cv2.COLOR_GRAY2BGR)])  # fmt: skip
     png = cv2.imencode(".png", enlarged)[1].tobytes()
     path = folder / f"{hashlib.sha256(png).hexdigest()[:16]}.png"
     if not path.exists():
@@ -69,7 +84,7 @@ def said_by(source: Source, image: bytes, folder: Path) -> Said:
         text = f"## {answer['number']}\n{max(least_sure['probabilities']):.1%} sure"
     else:
         text = f"## {answer['number']}\n{len(digits)} digits; the chart is the least sure one's"
-    return Said(text, chart, seen_of(answer, folder), answer["number"])
+    return Said(text, chart, seen_of(answer, image, folder), answer["number"])
 
 
 def verdict(first: Said, second: Said) -> str:
