@@ -222,7 +222,7 @@ def on_stop_signal(signum: int, frame) -> None:
     previous = PREVIOUS_HANDLER[0]
     if callable(previous):
         previous(signum, frame)
-    elif previous == signal.SIG_DFL:
+    elif previous in (signal.SIG_DFL, None):  # None: a handler set outside Python, treated as the default
         signal.signal(signum, signal.SIG_DFL)
         signal.raise_signal(signum)
 
