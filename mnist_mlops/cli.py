@@ -298,9 +298,8 @@ def monitor(**options) -> None:
                f"{metrics['window_mean_confidence']:.3f}, latency p50 {metrics['window_latency_p50_ms']:.1f} ms, "
                f"p99 {metrics['window_latency_p99_ms']:.1f} ms")  # fmt: skip
     if "drift_digit_p_value" in metrics:
-        click.echo(
-            f"the predicted digits against the previous window: chi-square p = {metrics['drift_digit_p_value']:.3g}"
-        )
+        click.echo(f"the predicted digits against the previous window: chi-square p = "
+                   f"{metrics['drift_digit_p_value']:.3g}, distance {metrics['drift_digit_distance']:.3f}")  # fmt: skip
     else:
         click.echo(f"no drift test: a window has fewer than {options['min_records']} answered digits")
     if found.alerts:

@@ -20,7 +20,7 @@ class Monitored:
 
     run_id: str
     window: str  # its start and end, as printed
-    metrics: dict[str, float]  # window_{name}, previous_{name} and drift_digit_{chi2, p_value}
+    metrics: dict[str, float]  # window_{name}, previous_{name} and drift_digit_{chi2, p_value, distance}
     alerts: list[str]  # the rules that fired, each in one line
 
 
@@ -29,9 +29,10 @@ def alerts_of(metrics: dict[str, float], config: MonitorConfig) -> list[str]:
     fired = []
     if metrics["window_refused_rate"] > config.max_refused_rate:
         fired.append(f"refused_rate {metrics['window_refused_rate']:.3f} is above {config.max_refused_rate}")
-    if metrics.get("drift_digit_p_value", 1.0) <= config.drift_p_value:
-        fired.append(f"the predicted digits' mix drifted from the previous window's: chi-square p = "
-                     f"{metrics['drift_digit_p_value']:.3g} <= {config.drift_p_value}")  # fmt: skip
+    p_value, distance = metrics.get("drift_digit_p_value", 1.0), metrics.get("drift_digit_distance", 0.0)
+    if p_value <= config.drift_p_value and distance >= config.drift_distance:
+        fired.append(f"the predicted digits' mix drifted from the previous window's: chi-square p = {p_value:.3g} "
+                     f"<= {config.drift_p_value}, distance {distance:.3f} >= {config.drift_distance}")  # fmt: skip
     return fired
 
 
@@ -52,7 +53,7 @@ def run_monitor(config: MonitorConfig) -> Monitored:
     if len(previous):
         metrics |= {f"previous_{name}": value for name, value in profile(previous).items() if name in PREVIOUS}
     if drift := digit_drift(current, previous, config.min_records):
-        metrics["drift_digit_chi2"], metrics["drift_digit_p_value"] = drift
+        metrics |= {f"drift_digit_{name}": value for name, value in drift.items()}
     fired = alerts_of(metrics, config)
     tracking.use_tracking(config.experiment)
     with tracking.run("monitor", {"model_kind": "monitor"}) as run_id:
@@ -60,7 +61,7 @@ def run_monitor(config: MonitorConfig) -> Monitored:
         tracking.log_metrics({name: float(value) for name, value in metrics.items() if not math.isnan(value)})
         windows = {"current": current, "previous": previous}
         tracking.log_table(profile_table(windows), "profile.json")
-        drift_text = f"chi-square p = {drift[1]:.3g}" if drift else "too few answers to compare"
+        drift_text = f"chi-square p = {drift['p_value']:.3g}" if drift else "too few answers to compare"
         tracking.log_figure(digit_mix_figure(windows, f"{window}: {drift_text}"), "digit_mix.png")
         tracking.set_tags({"alerts": "; ".join(fired) or "none"})
     return Monitored(run_id, window, metrics, fired)

@@ -20,8 +20,13 @@ class MonitorConfig:
     max_refused_rate: float = option(0.2, "Alert when more of the window's records than this were refused.", low=0,
                                      high=1)  # fmt: skip
     drift_p_value: float = option(
-        0.01, "Alert when the predicted digits' mix differs from the previous window's at this chi-square p-value "
-        "or below.", low=0, high=1, open_low=True, open_high=True
+        0.001, "Alert on drift when the predicted digits' mix differs from the previous window's at this "
+        "chi-square p-value or below, and by at least --drift-distance (0.001: one false alert in about 1,000 "
+        "windows of an unchanged stream).", low=0, high=1, open_low=True, open_high=True
+    )  # fmt: skip
+    drift_distance: float = option(
+        0.05, "The least difference of the two mixes that is drift (total variation distance: half the sum of "
+        "the digits' share differences), so that a large window's tiny shifts raise no alert.", low=0, high=1
     )  # fmt: skip
     min_records: int = option(100, "Answered digits each window needs before their mixes are compared.", low=1)
     experiment: str = option("mnist-monitoring", "MLflow experiment to record the monitoring run in.")

@@ -65,14 +65,17 @@ def profile(frame: pd.DataFrame) -> dict[str, float]:
     return found | {f"{kind}_share": kinds.get(kind, 0) / max(len(frame), 1) for kind in KINDS}
 
 
-def digit_drift(current: pd.DataFrame, previous: pd.DataFrame, min_records: int) -> tuple[float, float] | None:
-    """Chi-square statistic and p-value of the predicted digits' mix in two windows (digits neither
-    window answered left out); None when either has fewer than min_records answered digits."""
+def digit_drift(current: pd.DataFrame, previous: pd.DataFrame, min_records: int) -> dict[str, float] | None:
+    """How the predicted digits' mix of two windows differs: the chi-square statistic and p-value of their
+    counts (digits neither window answered left out) and the distance of their shares (total variation:
+    half the sum of the differences); None when either has fewer than min_records answered digits."""
     counts = np.stack([digit_counts(current), digit_counts(previous)])
     if counts.sum(axis=1).min() < min_records:
         return None
     result = chi2_contingency(counts[:, counts.sum(axis=0) > 0])
-    return float(result.statistic), float(result.pvalue)
+    shares = counts / counts.sum(axis=1, keepdims=True)
+    distance = float(np.abs(shares[0] - shares[1]).sum() / 2)
+    return {"chi2": float(result.statistic), "p_value": float(result.pvalue), "distance": distance}
 
 
 def profile_table(windows: dict[str, pd.DataFrame]) -> pd.DataFrame:

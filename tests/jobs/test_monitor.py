@@ -83,6 +83,27 @@ def test_a_changed_mix_of_digits_is_an_alert_and_exit_1(tracking_store, tmp_path
     run = latest_run()
     assert run["status"] == "FINISHED" and run["tags.alerts"].startswith("the predicted digits' mix drifted")
     assert run["metrics.drift_digit_p_value"] < 1e-6 and run["metrics.window_digit_1_share"] > 0.4
+    assert run["metrics.drift_digit_distance"] > 0.3
+
+
+def test_twenty_windows_of_an_unchanged_stream_raise_no_alert(tracking_store, tmp_path):
+    rng = np.random.default_rng(4)
+    write_log(tmp_path / "log", [answered for hours in range(0, 21 * 24, 24) for answered in stream(rng, hours + 0.5)])
+    for window in range(20):
+        end = END - timedelta(hours=24 * window)
+        done = CliRunner().invoke(cli, ["monitor", "--log", str(tmp_path / "log"), "--end", end.isoformat()])
+        assert done.exit_code == 0, f"window {window}: {done.output}"
+    assert len(mlflow.search_runs(experiment_names=["mnist-monitoring"])) == 20
+
+
+def test_a_large_windows_tiny_shift_is_significant_but_no_alert(tracking_store, tmp_path):
+    rng, shifted = np.random.default_rng(5), np.full(10, 0.097)
+    shifted[1] = 0.127  # 3 points more 1s: certain with 12,000 answers, too small to page anyone
+    write_log(tmp_path / "log", stream(rng, 0.5, shifted, requests=1200) + stream(rng, 24.5, requests=1200))
+    done = monitor(tmp_path / "log")
+    assert done.exit_code == 0, done.output
+    run = latest_run()
+    assert run["metrics.drift_digit_p_value"] < 0.001 and run["metrics.drift_digit_distance"] < 0.05
 
 
 def test_refusals_are_profiled_by_reason_and_alert_above_the_threshold(tracking_store, tmp_path):
