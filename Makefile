@@ -46,6 +46,7 @@ bench: $(DEV)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.inference_log
 	$(BIN)/python -m bench.robustness
 	$(BIN)/python -m bench.team_server
+	$(BIN)/python -m bench.reliability
 	test -f mlflow.db || $(MAKE) run  # bench.paper measures the main job's champion
 	$(BIN)/python -m bench.paper mlflow.db
 	$(BIN)/python -m bench.photos mlflow.db
