@@ -37,7 +37,7 @@ def outlined(image: bytes, sheet: list[list[int]], height: int) -> np.ndarray:
     """A whole frame, upright, with the sheet found outlined in red, height pixels tall (BGR)."""
     with Image.open(io.BytesIO(image)) as opened:
         frame = cv2.cvtColor(np.asarray(ImageOps.exif_transpose(opened).convert("RGB")), cv2.COLOR_RGB2BGR)
-    cv2.polylines(frame, [np.int32(sheet)], True, (40, 40, 230), max(3, max(frame.shape) // 150))
+    cv2.polylines(frame, [np.array(sheet, np.int32)], True, (40, 40, 230), max(3, max(frame.shape) // 150))
     return cv2.resize(frame, (round(frame.shape[1] * height / frame.shape[0]), height), interpolation=cv2.INTER_AREA)
 
 
