@@ -300,27 +300,13 @@ def alias_names() -> list[str]:
     return sorted(names, key=lambda alias: alias != CHAMPION)
 
 
-def version_numbers() -> list[str]:
+def versions() -> list[ModelVersion]:
     """Every version of mnist-digits, newest first."""
     with asking(f"listing the versions of {MODEL_NAME}"):
         found = MlflowClient().search_model_versions(f"name = '{MODEL_NAME}'")
-    return [str(number) for number in sorted((int(version.version) for version in found), reverse=True)]
+    return sorted(found, key=lambda version: -int(version.version))
 
 
-def version_table() -> pd.DataFrame:
-    """One row per version, newest first: aliases, source run, family, test accuracy and decision."""
-    named = aliases()
-    with asking(f"listing the versions of {MODEL_NAME}"):
-        found = sorted(MlflowClient().search_model_versions(f"name = '{MODEL_NAME}'"), key=lambda v: -int(v.version))
-    rows = [
-        {
-            "version": int(v.version),
-            "aliases": ",".join(sorted(named.get(str(v.version), []))),
-            "run_id": v.run_id,
-            "family": v.tags.get("model_family", ""),
-            "test_accuracy": float(v.tags["test_accuracy"]) if "test_accuracy" in v.tags else np.nan,
-            "decision": v.tags.get(DECISION, ""),
-        }
-        for v in found
-    ]
-    return pd.DataFrame(rows, columns=["version", "aliases", "run_id", "family", "test_accuracy", "decision"])
+def version_numbers() -> list[str]:
+    """Every version's number, newest first."""
+    return [str(version.version) for version in versions()]

@@ -1,4 +1,8 @@
-"""Versions of mnist-digits described for people: one line per version, and its robustness figures."""
+"""Versions of mnist-digits described for people: a table of them, one line per version, and its
+robustness figures."""
+
+import numpy as np
+import pandas as pd
 
 from mnist_mlops import registry
 
@@ -31,3 +35,20 @@ def version_text(reference: str) -> str:
     if "feedback_accuracy" in tags:
         said.append(f"feedback {float(tags['feedback_accuracy']):.2%} of {tags.get('feedback_images', '?')}")
     return " · ".join(part for part in said if part)
+
+
+def version_table() -> pd.DataFrame:
+    """One row per version, newest first: aliases, source run, family, test accuracy and decision."""
+    named = registry.aliases()
+    rows = [
+        {
+            "version": int(v.version),
+            "aliases": ",".join(sorted(named.get(str(v.version), []))),
+            "run_id": v.run_id,
+            "family": v.tags.get("model_family", ""),
+            "test_accuracy": float(v.tags["test_accuracy"]) if "test_accuracy" in v.tags else np.nan,
+            "decision": v.tags.get(registry.DECISION, ""),
+        }
+        for v in registry.versions()
+    ]
+    return pd.DataFrame(rows, columns=["version", "aliases", "run_id", "family", "test_accuracy", "decision"])

@@ -164,5 +164,5 @@ def collect(experiment_names: list[str]) -> DashboardData:
 
     ids = experiment_ids(experiment_names)
     runs = mlflow.search_runs(experiment_ids=list(ids.values())) if ids else pd.DataFrame()
-    versions = registry.version_table()
+    versions = registry_text.version_table()
     return DashboardData(sorted(ids), ui_url(), leaderboard(runs), searches(runs), champion(), versions)

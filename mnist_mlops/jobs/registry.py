@@ -11,7 +11,7 @@ from mnist_mlops.jobs.feedback import score_versions
 def version_table() -> pd.DataFrame:
     """One row per version: aliases, source run, family, test accuracy and promotion decision."""
     tracking.use_tracking_uri()
-    return registry.version_table()
+    return registry_text.version_table()
 
 
 def compare_versions(a: str, b: str, data_dir: str | None = None) -> PairedComparison:

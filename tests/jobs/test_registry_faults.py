@@ -11,7 +11,7 @@ import mlflow
 import pytest
 from click.testing import CliRunner
 
-from mnist_mlops import registry
+from mnist_mlops import registry, registry_text
 from mnist_mlops.cli import cli
 from mnist_mlops.config import TuneConfig
 from mnist_mlops.dashboard.collect import champion
@@ -113,7 +113,7 @@ def test_a_failed_alias_move_leaves_the_version_undecided(champion_v1, tracking_
 
 def test_readers_fail_loudly_instead_of_showing_no_registry(champion_v1, tracking_server, aliases_fail):
     with through(aliases_fail, tracking_server):
-        for read in (registry.aliases, registry.champion_version, registry.version_table, champion):
+        for read in (registry.aliases, registry.champion_version, registry_text.version_table, champion):
             with pytest.raises(MnistMlopsError, match="failed while reading the aliases of mnist-digits"):
                 read()
         with pytest.raises(MnistMlopsError, match="failed while reading the aliases"):
