@@ -39,8 +39,8 @@ from bench.fixed_cost import TRIAL_SECONDS, fixed_cost_trial
 from bench.scoring import write_pixels
 from bench.serving import register_champion
 from mnist_mlops.data import load_mnist
-from mnist_mlops.processes import free_port, start, wait_until_answering
-from mnist_mlops.spark_cluster import spark_cluster, stop
+from mnist_mlops.processes import free_port, start, stop, wait_until_answering
+from mnist_mlops.spark_cluster import spark_cluster
 from mnist_mlops.tracking.trials import active_parent
 from mnist_mlops.tuning.search import TPE_GAMMA, one_per_id
 from mnist_mlops.tuning.spark import spark_trials
@@ -145,7 +145,7 @@ def main() -> None:
             with short_polls():
                 figures |= {f"{slots}_slots_short_polls": search_on(slots) for slots in SLOTS}
         finally:
-            stop([server.process])
+            stop(server.process)
         mlflow.set_tracking_uri(store)
         figures["tpe_suggest_seconds"] = {f"after_{n}": suggest_seconds(n) for n in (20, 100, 400)}
         register_champion()

@@ -73,23 +73,18 @@ def still_running(pids: list[int], seconds: float = 15) -> list[int]:
     return alive
 
 
-def stop(process: subprocess.Popen, seconds: float = STOP_SECONDS) -> bool:
-    """Stop a process started by start() and its tree: SIGTERM to its group, then, after seconds, SIGKILL
-    to every process of the tree still alive (a server may start groups of its own). True if SIGTERM
-    stopped the whole tree."""
-    tree = tree_of(process)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        for pid in still_running(tree, seconds=0):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        process.wait()
-        return False
-    left = still_running(tree[1:], seconds=seconds)  # children that outlive it, in this group or their own
+def stop(*started: subprocess.Popen, seconds: float = STOP_SECONDS) -> bool:
+    """Stop processes started by start() and their trees, together: SIGTERM to each group, then, after
+    seconds, SIGKILL to every process of the trees still alive (a server may start groups of its own).
+    True if SIGTERM stopped every tree."""
+    trees = [pid for process in started for pid in tree_of(process)]
+    for process in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    left = still_running(trees, seconds=seconds)  # the children too: they may outlive their parent
     for pid in left:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    for process in started:
+        process.wait()  # ended, or killed just now
     return not left

@@ -6,7 +6,6 @@ until Ctrl-C; the tests start one as a fixture.
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -18,8 +17,8 @@ from typing import cast
 
 import requests
 
+from mnist_mlops import processes
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.processes import free_port
 
 HOST = "127.0.0.1"
 START_SECONDS = 120  # a JVM's start on a busy 2-core machine
@@ -41,8 +40,7 @@ def spark_class(name: str, *arguments: str, log: Path, env: dict) -> subprocess.
     home = Path(pyspark.__file__).parent
     command = [str(home / "bin" / "spark-class"), f"org.apache.spark.deploy.{name}", *arguments]
     with log.open("w") as output:  # the process keeps its own copy of the descriptor
-        return subprocess.Popen(command, env={**env, "SPARK_HOME": str(home)}, stdout=output, stderr=output,
-                                start_new_session=True)  # fmt: skip
+        return processes.start(command, env={**env, "SPARK_HOME": str(home)}, stdout=output, stderr=output)
 
 
 def alive_workers(ui: str) -> int:
@@ -73,7 +71,7 @@ def spark_cluster(workers: int = 2, cores: int = 1, memory: str = "2g", folder: 
         logs = Path(folder or temporary)
         env = {**os.environ, "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable),
                "SPARK_LOG_DIR": str(logs), "SPARK_LOCAL_IP": HOST}  # fmt: skip
-        port, ui_port = free_port(), free_port()
+        port, ui_port = processes.free_port(), processes.free_port()
         master = spark_class("master.Master", "--host", HOST, "--port", str(port), "--webui-port", str(ui_port),
                              log=logs / "master.log", env=env)  # fmt: skip
         cluster = Cluster(f"spark://{HOST}:{port}", f"http://{HOST}:{ui_port}", [master])
@@ -82,25 +80,9 @@ def spark_cluster(workers: int = 2, cores: int = 1, memory: str = "2g", folder: 
                 work = logs / f"worker-{number}"
                 work.mkdir(exist_ok=True)
                 arguments = ("--host", HOST, "--cores", str(cores), "--memory", memory, "--webui-port",
-                             str(free_port()), "--work-dir", str(work), cluster.master)  # fmt: skip
+                             str(processes.free_port()), "--work-dir", str(work), cluster.master)  # fmt: skip
                 cluster.processes.append(spark_class("worker.Worker", *arguments, log=work / "worker.log", env=env))
             wait_for(cluster, workers, logs)
             yield cluster
         finally:
-            stop(cluster.processes)
-
-
-def stop(processes: list[subprocess.Popen]) -> None:
-    """Stop launch classes' process groups (each JVM and what it started) together, killing those
-    still running after 30 s."""
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            processes.stop(*cluster.processes)
