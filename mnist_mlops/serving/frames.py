@@ -36,7 +36,9 @@ class Reading:
 def in_picture(box: tuple[int, ...], to_frame: np.ndarray, scale: float) -> tuple[int, int, int, int]:
     """A box of the page as the box around it in the picture sent."""
     left, top, width, height = box
-    corners = np.float32([[left, top], [left + width, top], [left + width, top + height], [left, top + height]])
+    corners = np.array(
+        [[left, top], [left + width, top], [left + width, top + height], [left, top + height]], np.float32
+    )
     mapped = cv2.perspectiveTransform(corners[None], to_frame)[0] * scale
     (left, top), (right, bottom) = mapped.min(axis=0), mapped.max(axis=0)
     return round(left), round(top), round(right - left), round(bottom - top)
@@ -126,8 +128,10 @@ def read_picture(picture: Picture) -> Reading:
     gray = picture.gray
     sheet = find_sheet(gray) if min(gray.shape) >= FRAME_SIDE else None
     if sheet is None:
-        scaled = [replace(digit, box=tuple(round(value * picture.scale) for value in digit.box))
-                  for digit in read_digits(gray)]  # fmt: skip
+        scaled = []
+        for digit in read_digits(gray):
+            left, top, width, height = (round(value * picture.scale) for value in digit.box)
+            scaled.append(replace(digit, box=(left, top, width, height)))
         return Reading(scaled, None)
     left, top, right, bottom = marks_box(sheet.page)
     placed = []

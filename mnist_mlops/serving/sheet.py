@@ -138,9 +138,11 @@ def crossings(lines: list[np.ndarray]) -> np.ndarray:
     points = []
     for before, after in zip(lines[-1:] + lines[:-1], lines, strict=True):
         (vx1, vy1, x1, y1), (vx2, vy2, x2, y2) = before, after
-        along = np.linalg.solve(np.float64([[vx1, -vx2], [vy1, -vy2]]), np.float64([x2 - x1, y2 - y1]))[0]
+        along = np.linalg.solve(
+            np.array([[vx1, -vx2], [vy1, -vy2]], np.float64), np.array([x2 - x1, y2 - y1], np.float64)
+        )[0]
         points.append([x1 + along * vx1, y1 + along * vy1])
-    return np.float32(points)
+    return np.array(points, np.float32)
 
 
 def side_lines(outline: np.ndarray, corners: np.ndarray) -> list[np.ndarray]:
@@ -152,7 +154,7 @@ def side_lines(outline: np.ndarray, corners: np.ndarray) -> list[np.ndarray]:
         along = (outline - start) @ (end - start) / length**2
         across = np.abs(np.cross(end - start, outline - start)) / length
         near = outline[(along > 0.15) & (along < 0.85) & (across < 0.05 * length)]
-        points = near if len(near) >= 2 else np.float32([start, end])
+        points = near if len(near) >= 2 else np.array([start, end], np.float32)
         lines.append(cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel())
     return lines
 
@@ -184,7 +186,7 @@ def edge_line(gray: np.ndarray, start: np.ndarray, end: np.ndarray, reach: int) 
     """The line (vx, vy, x, y) of the sheet's edge near the side from start to end: where the brightness
     steps most across it, sampled along it and fitted robustly."""
     direction = (end - start) / np.linalg.norm(end - start)
-    normal = np.float32([-direction[1], direction[0]])
+    normal = np.array([-direction[1], direction[0]], np.float32)
     offsets = np.arange(-reach, reach + 1, dtype=np.float32)
     points = start + ALONG[:, None] * (end - start)
     samples = (points[:, None, :] + offsets[None, :, None] * normal).astype(np.float32)
@@ -204,11 +206,11 @@ def flattened(gray: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.nda
     """The sheet within its corners warped to a flat page (at most PAGE_SIDE on its shorter side), with
     the page-to-frame homography; where the frame cuts the sheet, and along its edge, is paper. (What lies
     over the edge, a thumb or a shadow, stays: it touches the page's border, which no ink on it does.)"""
-    sides = [np.linalg.norm(corners[i] - corners[(i + 1) % 4]) for i in range(4)]
+    sides = [float(np.linalg.norm(corners[i] - corners[(i + 1) % 4])) for i in range(4)]
     width, height = max(sides[0], sides[2]), max(sides[1], sides[3])
     fit = min(1.0, PAGE_SIDE / min(width, height))
     width, height = round(width * fit), round(height * fit)
-    page_corners = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
+    page_corners = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32)
     to_page = cv2.getPerspectiveTransform(corners, page_corners)
     page = cv2.warpPerspective(gray, to_page, (width, height), flags=cv2.INTER_LINEAR, borderValue=1.0)
     framed = cv2.warpPerspective(np.ones(gray.shape, np.uint8), to_page, (width, height), flags=cv2.INTER_NEAREST)
@@ -245,9 +247,9 @@ def find_sheet(gray: np.ndarray) -> Sheet | None:
     if corners is None:  # the frame cuts the sheet, or a hand covers a corner: the outline as found
         columns, rows = np.flatnonzero(inside.any(axis=0)), np.flatnonzero(inside.any(axis=1))
         box = np.s_[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
-        to_frame = np.float64([[1, 0, columns[0]], [0, 1, rows[0]], [0, 0, 1]])
-        corners = np.float32(
-            [[columns[0], rows[0]], [columns[-1], rows[0]], [columns[-1], rows[-1]], [columns[0], rows[-1]]]
+        to_frame = np.array([[1, 0, columns[0]], [0, 1, rows[0]], [0, 0, 1]], np.float64)
+        corners = np.array(
+            [[columns[0], rows[0]], [columns[-1], rows[0]], [columns[-1], rows[-1]], [columns[0], rows[-1]]], np.float32
         )
         return Sheet(corners, erased_outside(gray[box], inside[box]), to_frame)
     corners = refined(gray, corners / shrink, round(SEARCH / shrink))
