@@ -11,6 +11,7 @@ from mnist_mlops import models, tracking
 def test_a_forest_is_logged_compressed_and_answers_as_fitted(tracking_store, small_mnist):
     forest = models.family("rf").build({"clf__n_estimators": 20}, seed=0)
     forest.fit(small_mnist.train, small_mnist.val, None)
+    mlflow.set_experiment("models")  # this store's own: another test in the process may have set one elsewhere
     with mlflow.start_run():
         uri = tracking.log_model(forest, small_mnist.val.x[:5], "rf")
     folder = mlflow.artifacts.download_artifacts(uri)
