@@ -27,7 +27,6 @@ SUPPORT = 0.6  # share of a sheet's outline on steep edges, at least (a region l
 ALL_PAPER = 0.97  # of the frame: a region covering more leaves no edge in view (a crop of paper)
 QUAD_FIT = 0.9  # of its quadrilateral's area a sheet's outline covers (a thumb over the edge takes less)
 MARGIN = 0.02  # of the page's shorter side: ink is looked for this far inside the sheet's edge
-PAPER_LEVEL = 95  # percentile of the sheet's brightness given to what lies outside it
 PAGE_SIDE = 800  # pixels of the flattened page's shorter side at most: a digit 8% of it is 64 tall
 SEARCH = 6  # pixels of the copy: how far from a side found there its edge is looked for in the frame
 ALONG = np.linspace(0.1, 0.9, 48)  # where along each side its edge is sampled (a hand holds a corner)
