@@ -1,11 +1,13 @@
 """The sheet of paper in a phone's whole frame: found against what it lies on, and flattened.
 
 A frame shows a sheet lying on a table, a desk or cloth, or held in a hand. On a small copy of the
-frame, a grey closing as wide as a stroke takes out ink and printed lines; Canny's edges then cut the
-frame into regions, and the sheet is the largest region brighter than what surrounds it. Its outline
-is approximated by a quadrilateral (OpenCV's convex hull and polygon approximation) and warped to a
-flat page, outside of which nothing is ink; where the frame cuts the sheet, its outline stays as
-found. A picture that is all paper (a crop, the drawing canvas) has no sheet to find.
+frame, a median as wide as a stroke takes out ink and printed lines; the candidate regions are those
+Canny's edges enclose and the bright parts at Otsu's thresholds, and the sheet is the one brighter
+than what surrounds it whose outline lies most on steep edges and is most nearly convex. Its outline
+is approximated by a quadrilateral (OpenCV's convex hull and polygon approximation, the sides fitted
+again and the corners moved to where the frame's own edges cross) and warped to a flat page; where
+the frame cuts the sheet and a quadrilateral does not fit, its outline stays as found. A picture that
+is all paper (a crop, the drawing canvas) has no sheet to find.
 """
 
 from dataclasses import dataclass
