@@ -91,8 +91,7 @@ def digit_parts(strokes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             mate = part in likely and stats[part, 3] >= NUMBER_PART * height and in_line and beside
             if within or touching or mate:
                 chosen.add(int(part))
-                box = np.concatenate([np.minimum(box[:2], corners[0][part]), np.maximum(box[2:], corners[1][part])])
-                grown = True
+                box, grown = joined, True
     return np.isin(labels, list(chosen)), box
 
 

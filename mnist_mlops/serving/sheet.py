@@ -17,7 +17,7 @@ import numpy as np
 
 from mnist_mlops.serving.images import InputError
 
-FIND_SIDE = 400  # pixels of the longer side of the copy the sheet is looked for in
+COPY_SIDE = 400  # pixels of the longer side of the copy the sheet is looked for in
 SMOOTHING = 1 / 25  # of that side: a median this wide takes a stroke and a printed line out of the paper
 EDGES = (20, 50)  # Canny's thresholds on 8-bit brightness: a sheet's edge against a table passes both
 LEAST = 0.1  # of the frame: a smaller bright region is a receipt or a reflection, not the sheet
@@ -46,7 +46,7 @@ class Sheet:
 def smoothed_copy(gray: np.ndarray) -> np.ndarray:
     """A small 8-bit copy of the frame with ink, printed lines and a cloth's small pattern smoothed away
     (a median as wide as a stroke: the edges of what is wider stay where they are)."""
-    shrink = FIND_SIDE / max(gray.shape)
+    shrink = COPY_SIDE / max(gray.shape)
     small = cv2.resize(np.round(gray * 255).astype(np.uint8), None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
     return cv2.medianBlur(small, round(max(small.shape) * SMOOTHING) | 1)
 
@@ -59,25 +59,25 @@ def filled(mask: np.ndarray) -> np.ndarray:
     return solid
 
 
-def edge_regions(closed: np.ndarray) -> tuple[int, np.ndarray]:
+def edge_regions(smooth: np.ndarray) -> tuple[int, np.ndarray]:
     """The copy cut into regions by Canny's edges (label 0: the edges)."""
-    edges = cv2.dilate(cv2.Canny(closed, *EDGES, L2gradient=True), np.ones((3, 3), np.uint8))
+    edges = cv2.dilate(cv2.Canny(smooth, *EDGES, L2gradient=True), np.ones((3, 3), np.uint8))
     return cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
 
 
-def all_paper(closed: np.ndarray) -> bool:
+def all_paper(smooth: np.ndarray) -> bool:
     """Whether the picture is one region, edge to edge, around whatever is written on it: a crop of paper."""
-    count, labels = edge_regions(closed)
+    count, labels = edge_regions(smooth)
     if count < 2:
         return True
     largest = 1 + int(np.argmax(np.bincount(labels.ravel(), minlength=count)[1:]))
     return bool(filled(labels == largest).mean() > ALL_PAPER)  # the ink on the paper is holes in it
 
 
-def three_classes(closed: np.ndarray) -> tuple[int, int]:
+def three_classes(smooth: np.ndarray) -> tuple[int, int]:
     """The two thresholds that split the brightness histogram into three classes of the largest
     variance between them (Otsu's method for three classes, over every pair of thresholds at once)."""
-    counts = np.bincount(closed.ravel(), minlength=256).astype(np.float64)
+    counts = np.bincount(smooth.ravel(), minlength=256).astype(np.float64)
     weight, mass = np.cumsum(counts), np.cumsum(counts * np.arange(256))
     low, high = np.triu_indices(256, 1)
     parts = ((weight[low], mass[low]), (weight[high] - weight[low], mass[high] - mass[low]),
@@ -88,18 +88,18 @@ def three_classes(closed: np.ndarray) -> tuple[int, int]:
     return int(low[best]), int(high[best])
 
 
-def candidates(closed: np.ndarray) -> list[np.ndarray]:
+def candidates(smooth: np.ndarray) -> list[np.ndarray]:
     """Regions that may be the sheet, holes filled: the largest of those Canny's edges enclose, and the
     bright parts of the frame at Otsu's threshold, above it (a desk nearly as light as paper), and at
     the two thresholds of three classes (a sheet half in shadow: table, shade, light)."""
-    count, labels = edge_regions(closed)
+    count, labels = edge_regions(smooth)
     areas = np.bincount(labels.ravel(), minlength=count)
     masks = [labels == label for label in np.argsort(areas)[::-1][:4] if label > 0]
-    otsu, _ = cv2.threshold(closed, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    for level in (otsu, (otsu + np.percentile(closed, 99)) / 2, *three_classes(closed)):
-        count, labels, stats, _ = cv2.connectedComponentsWithStats((closed > level).astype(np.uint8), connectivity=4)
+    otsu, _ = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    for level in (otsu, (otsu + np.percentile(smooth, 99)) / 2, *three_classes(smooth)):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats((smooth > level).astype(np.uint8), connectivity=4)
         masks += [labels == label for label in np.argsort(stats[:, cv2.CC_STAT_AREA])[::-1][:3] if label > 0]
-    return [filled(mask) for mask in masks if mask.sum() >= LEAST * closed.size]
+    return [filled(mask) for mask in masks if mask.sum() >= LEAST * smooth.size]
 
 
 def edge_support(region: np.ndarray, steep: np.ndarray) -> float:
@@ -115,18 +115,18 @@ def solidity(region: np.ndarray) -> float:
     return float(region.sum()) / max(cv2.contourArea(cv2.convexHull(np.concatenate(outlines))), 1.0)
 
 
-def sheet_region(closed: np.ndarray) -> np.ndarray | None:
+def sheet_region(smooth: np.ndarray) -> np.ndarray | None:
     """The sheet: of the candidate regions brighter than the ring around them and not the whole frame,
     the one whose outline lies most on steep edges and that is most nearly convex; None if none is."""
-    gradient = np.hypot(cv2.Sobel(closed, cv2.CV_32F, 1, 0), cv2.Sobel(closed, cv2.CV_32F, 0, 1))
+    gradient = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
     steep = cv2.dilate(gradient, np.ones((5, 5), np.uint8)) >= STEEP
-    ring = np.ones((round(max(closed.shape) * RING) * 2 + 1,) * 2, np.uint8)
+    ring = np.ones((round(max(smooth.shape) * RING) * 2 + 1,) * 2, np.uint8)
     best, best_score = None, 0.0
-    for region in candidates(closed):
+    for region in candidates(smooth):
         around = (cv2.dilate(region, ring) > 0) & (region == 0)
         if region.mean() > ALL_PAPER or not around.any():  # the whole frame: nothing around it to stand out from
             continue
-        if np.median(closed[region > 0]) < np.median(closed[around]) + BRIGHTER:
+        if np.median(smooth[region > 0]) < np.median(smooth[around]) + BRIGHTER:
             continue
         support, convex = edge_support(region, steep), solidity(region)
         if support >= SUPPORT and convex >= CONVEX and support * convex > best_score:
@@ -235,17 +235,17 @@ def erased_outside(gray: np.ndarray, inside: np.ndarray) -> np.ndarray:
 def find_sheet(gray: np.ndarray) -> Sheet | None:
     """The sheet of paper in a frame, flattened; None where the picture is all paper (a crop, the
     drawing canvas); InputError where it shows neither a sheet nor only paper (a table, a wall)."""
-    closed = smoothed_copy(gray)
-    region = sheet_region(closed)
+    smooth = smoothed_copy(gray)
+    region = sheet_region(smooth)
     if region is None:
-        if all_paper(closed):
+        if all_paper(smooth):
             return None
         raise InputError("no digit: no sheet of paper found in the picture (lay the sheet on a darker surface, "
                          "or crop the picture to the paper)")  # fmt: skip
-    shrink = closed.shape[0] / gray.shape[0]
-    inside = cv2.resize(region, gray.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    shrink = smooth.shape[0] / gray.shape[0]
     corners = quadrilateral(region)
     if corners is None:  # the frame cuts the sheet, or a hand covers a corner: the outline as found
+        inside = cv2.resize(region, gray.shape[::-1], interpolation=cv2.INTER_NEAREST)
         columns, rows = np.flatnonzero(inside.any(axis=0)), np.flatnonzero(inside.any(axis=1))
         box = np.s_[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
         to_frame = np.array([[1, 0, columns[0]], [0, 1, rows[0]], [0, 0, 1]], np.float64)
