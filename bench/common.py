@@ -1,6 +1,5 @@
 """What every benchmark shares: running a job in a measured subprocess and writing its report."""
 
-import contextlib
 import json
 import os
 import platform
@@ -13,7 +12,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 
-from mnist_mlops.models.recipe import cpu_bfloat16
+from mnist_mlops.models.arithmetic import cpu_bfloat16, cpu_model
 
 RESULTS = Path(__file__).parent / "results"
 REPO = Path(__file__).resolve().parents[1]
@@ -42,15 +41,6 @@ def run_measured(args: list[str], workdir: Path) -> dict:
         raise subprocess.CalledProcessError(process.returncode, process.args)
     peak_kib = usage.ru_maxrss
     return {"wall_seconds": round(seconds, 1), "peak_rss_gib": round(peak_kib / 2**20, 2)}
-
-
-def cpu_model() -> str:
-    """The CPU's model name, as /proc/cpuinfo gives it (else what platform knows)."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    return platform.processor()
 
 
 def machine() -> dict:

@@ -1,9 +1,11 @@
 """Network training on full MNIST: every architecture's size, seconds per epoch, test accuracy
 after its recipe's epochs and peak memory; the fast network's time to 99% test accuracy; the
 default CNN's seconds per epoch (the median of its second to fifth) before the training-loop
-change and after it, in float32 and in mixed bfloat16, in the same run; what each training choice
-changes on its own (the default CNN with one option changed); and the best single model, chosen on
-validation among the zoo's largest networks and recipes trained longer.
+change and after it, in float32 and in mixed bfloat16, in the same run, and whether `precision:
+auto` chose the faster of the two on this CPU (the report names its choice, the CPU model and its
+bfloat16 instructions); what each training choice changes on its own (the default CNN with one
+option changed); and the best single model, chosen on validation among the zoo's largest networks
+and recipes trained longer.
 
 Run with `python -m bench.training [cnn] [fast] [choices] [zoo] [long]` (all: about 80 minutes on 2 cores;
 the figures of a part not named are kept from the last run). Each training runs untracked in a
@@ -21,6 +23,7 @@ import tempfile
 import time
 
 from bench.common import REPO, RESULTS, write_report
+from mnist_mlops.models import arithmetic
 
 BEFORE = "d45c2a6"  # the last commit with the old training loop (Keras augmentation layers, no tf.data)
 SEEDS = (1, 2, 3, 4, 5)
@@ -143,12 +146,30 @@ def measure(part: str) -> dict:
         keep = ("val_accuracy", "test_accuracy", "best_epoch", "seconds_per_epoch", "training_seconds")
         runs = {name: in_process("cnn", **options) for name, options in CHOICES.items()}
         return {name: {key: run[key] for key in keep} for name, run in runs.items()}
-    before, float32 = before_cnn_epochs(), after_cnn_epochs(precision="float32")
-    after = after_cnn_epochs()  # auto: mixed bfloat16 on this CPU
-    return {"epochs": CNN_EPOCHS, "before": before, "after_float32": float32, "after": after,
+    before = before_cnn_epochs()
+    float32, mixed = (after_cnn_epochs(precision=precision) for precision in arithmetic.PRECISIONS)
+    auto = arithmetic.choose()  # what the default, precision auto, trains in here (measured once per CPU model)
+    after = {"float32": float32, "mixed_bfloat16": mixed}[auto.precision]
+    return {"epochs": CNN_EPOCHS, "before": before, "after_float32": float32, "after_mixed_bfloat16": mixed,
+            "after": after, "auto": auto_chose(auto),
             "speed_up": round(before["seconds_per_epoch"] / after["seconds_per_epoch"], 2),
             "first_epoch_speed_up": round(before["first_epoch"] / after["first_epoch"], 2),
-            "bfloat16_speed_up": round(float32["seconds_per_epoch"] / after["seconds_per_epoch"], 2)}  # fmt: skip
+            "bfloat16_speed_up": round(float32["seconds_per_epoch"] / mixed["seconds_per_epoch"], 2)}  # fmt: skip
+
+
+def auto_chose(choice: arithmetic.Choice) -> dict:
+    """What precision auto chose on this machine, why, on which CPU, and the step times it chose by."""
+    return {"precision": choice.precision, "chosen_by": choice.chosen_by, "cpu": choice.cpu.key,
+            "step_seconds": choice.step_seconds, "measured_at": choice.measured_at}  # fmt: skip
+
+
+def auto_goal(cnn: dict) -> tuple:
+    """Whether precision auto chose the faster arithmetic, judged by whole epochs: its epoch / the other's."""
+    auto = cnn["auto"]
+    other = "mixed_bfloat16" if auto["precision"] == "float32" else "float32"
+    ratio = round(cnn["after"]["seconds_per_epoch"] / cnn[f"after_{other}"]["seconds_per_epoch"], 2)
+    return (f"precision auto chose {auto['precision']} on {auto['cpu']} ({auto['chosen_by']}): its CNN epoch / "
+            f"{other}'s", ratio, "<=", 1.0)  # fmt: skip
 
 
 def goals(figures: dict) -> list:
@@ -168,6 +189,7 @@ def goals(figures: dict) -> list:
             )
         )
         found.append(("default CNN speed-up, old loop / new loop, same run", cnn["speed_up"], ">=", 2.3))
+        found += [auto_goal(cnn)] if "auto" in cnn else []
     if "zoo" in figures:
         candidates = {arch: figures["zoo"][arch] for arch in CANDIDATES} | figures.get("long", {})
         best = max(candidates, key=lambda name: candidates[name]["val_accuracy"])  # chosen on validation

@@ -162,8 +162,8 @@ class TrainConfig(JobConfig):
     )
     precision: str | None = from_recipe(
         "precision",
-        "Arithmetic of training: float32, or mixed_bfloat16 (float32 weights); auto: mixed_bfloat16 where the "
-        "CPU has bfloat16 instructions (AMX, AVX512-BF16). The trained network predicts in float32.",
+        "Arithmetic of training: float32, or mixed_bfloat16 (float32 weights); auto: the faster on this CPU, "
+        "measured once per CPU model (float32 without AMX, AVX512-BF16). The network predicts in float32.",
         choices=("auto", "float32", "mixed_bfloat16"),
     )
     target_accuracy: float | None = from_recipe(

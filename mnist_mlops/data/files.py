@@ -66,7 +66,13 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     chosen = data_dir or os.environ.get(DATA_DIR_ENV)
     if chosen:
         return Path(chosen).expanduser()
-    return Path(platformdirs.user_cache_dir("mnist-mlops")) / "mnist"
+    return user_cache("mnist")
+
+
+def user_cache(name: str) -> Path:
+    """A file or folder of this project in the user's cache: $XDG_CACHE_HOME/mnist-mlops/NAME, by
+    default ~/.cache/mnist-mlops/NAME (on Linux)."""
+    return Path(platformdirs.user_cache_dir("mnist-mlops")) / name
 
 
 def mirrors_from_env() -> tuple[str, ...]:

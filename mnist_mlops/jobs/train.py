@@ -11,6 +11,7 @@ from mnist_mlops.data import Mnist, load_mnist
 from mnist_mlops.evaluate.metrics import split_metrics
 from mnist_mlops.evaluate.report import uncalibrated_metrics
 from mnist_mlops.jobs.record import record
+from mnist_mlops.models import arithmetic
 from mnist_mlops.registry import Promotion
 from mnist_mlops.train.fitting import Fitted, averaged, calibrate, fit
 
@@ -35,6 +36,7 @@ def run_training(config: TrainConfig) -> TrainResult:
     with tracking.run(config.arch, tags, system_metrics=config.system_metrics) as run_id:
         params = family.hyperparameters(config)  # the config, with the architecture's recipe where it is unset
         tracking.log_params({**asdict(config), **params})
+        tracking.log_precision(arithmetic.chosen(family.asked(config)))  # auto: measured once per CPU model
         tracking.log_datasets(data)
         fitted, leaderboard = fit_members(config, family, params, data)
         if config.calibrate:

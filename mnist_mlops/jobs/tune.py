@@ -11,11 +11,12 @@ import pandas as pd
 from hyperopt import STATUS_FAIL, STATUS_OK
 
 from mnist_mlops import models, tracking
-from mnist_mlops.config import TuneConfig
+from mnist_mlops.config import TuneConfig, job_defaults
 from mnist_mlops.data import Mnist
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.evaluate.plots import convergence_figure, hyperparameters_figure
 from mnist_mlops.jobs.record import record
+from mnist_mlops.models import arithmetic
 from mnist_mlops.registry import Promotion
 from mnist_mlops.train.fitting import Fitted, averaged
 from mnist_mlops.tuning import search, spark
@@ -59,6 +60,7 @@ def run_search(config: TuneConfig) -> SearchResult:
             trials = search.restore_trials(recorder, Path(folder), new_trials) if previous else new_trials
             tpe = {"tpe_startup_trials": search.startup_trials(config), "tpe_gamma": search.TPE_GAMMA}
             tracking.log_params({**asdict(config), "study": study, **(tpe if config.algo == "tpe" else {})})
+            tracking.log_precision(arithmetic.chosen(family.asked(job_defaults())))  # a network's trials' arithmetic
             tracking.log_json(family.space, "search_space.json")
             search.run_trials(config, trials, Path(folder), recorder)
         history = search.trial_table(trials, config.metric)

@@ -71,12 +71,16 @@ class Family:
 
     def hyperparameters(self, config) -> dict:
         """The hyperparameters a job config sets, e.g. {'clf__C': 1.0} from config.C, as the model
-        trains with them: a field the config leaves unset (None) takes the family's recipe, if it has
-        one, and values that depend on the machine are settled."""
+        trains with them: asked() with the values that depend on the machine settled."""
+        params = self.asked(config)
+        return self.settle(params) if self.settle else params
+
+    def asked(self, config) -> dict:
+        """The hyperparameters a job config asks for: a field it leaves unset (None) takes the
+        family's recipe, if it has one; machine-dependent values stay as asked (precision auto)."""
         values = {name: getattr(config, name) for name in self.fields}
         values = {name: self.recipe.get(name) if value is None else value for name, value in values.items()}
-        params = {self.fields[name]: value for name, value in values.items()}
-        return self.settle(params) if self.settle else params
+        return {self.fields[name]: value for name, value in values.items()}
 
     @property
     def tunable(self) -> bool:

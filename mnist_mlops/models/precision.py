@@ -1,8 +1,7 @@
 """The arithmetic a network trains in. On a CPU with bfloat16 instructions (Intel AMX or
 AVX512-BF16), Keras' mixed_bfloat16 policy computes the layers in bfloat16 and keeps the weights in
-float32: on this project's 2-core machine an epoch of the default CNN takes 1.5x less time
-(bench/training.py) and one of the fast network 1.8x less, to the same accuracy. Elsewhere bfloat16
-is emulated and slow, so `auto` picks it only where the CPU has it. A trained network is copied into
+float32, to the same accuracy; whether it is faster depends on the CPU, so `auto` takes the faster
+of the two as measured on this CPU model (models/arithmetic.py). A trained network is copied into
 float32 before it is evaluated, logged or served, so every later stage sees one full-precision model.
 """
 

@@ -6,7 +6,8 @@ This module imports nothing heavy, so families register without loading TensorFl
 """
 
 from dataclasses import dataclass
-from pathlib import Path
+
+from mnist_mlops.models.arithmetic import choose
 
 
 @dataclass(frozen=True)
@@ -23,33 +24,15 @@ class Recipe:
     augment: bool = True
     label_smoothing: float = 0.0
     ema: float = 0.0  # 0: no moving average of the weights
-    precision: str = "auto"  # resolved (resolve_params) before a run logs it or a network trains
+    precision: str = "auto"  # auto: the faster here, measured once; resolved before a run logs it or trains
     target_accuracy: float | None = None  # None: no target
     quiet: bool = False
 
 
-BFLOAT16_FLAGS = {"amx_bf16", "avx512_bf16"}  # /proc/cpuinfo names of the instructions
-
-
-def cpu_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
-    """The CPU's bfloat16 instructions by their /proc/cpuinfo names (none where it cannot tell)."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return []
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return sorted(BFLOAT16_FLAGS & set(flags))
-
-
-def cpu_has_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether the CPU has bfloat16 matrix or vector instructions (False where it cannot tell)."""
-    return bool(cpu_bfloat16(cpuinfo))
-
-
 def resolve(precision: str) -> str:
-    """float32 or mixed_bfloat16: auto becomes mixed_bfloat16 where the CPU has bfloat16 instructions."""
+    """float32 or mixed_bfloat16: auto becomes the faster of them on this CPU (models/arithmetic.py)."""
     if precision == "auto":
-        return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+        return choose().precision
     return precision
 
 

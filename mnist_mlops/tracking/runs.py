@@ -12,6 +12,7 @@ import pandas as pd
 
 from mnist_mlops.data import Mnist
 from mnist_mlops.evaluate.report import Report
+from mnist_mlops.models.arithmetic import Choice
 from mnist_mlops.sqlite_store import use_write_ahead_log
 from mnist_mlops.stop import exit_if_stopped
 
@@ -121,6 +122,13 @@ def log_params(params: dict) -> None:
     """
     logged = mlflow.get_run(active_run_id()).data.params
     mlflow.log_params({key: param_text(value) for key, value in params.items() if key not in logged})
+
+
+def log_precision(choice: Choice | None) -> None:
+    """Log how the run's arithmetic was chosen (params) and the step times auto chose it by (metrics)."""
+    if choice:
+        log_params(choice.params())
+        mlflow.log_metrics(choice.metrics())
 
 
 def param_text(value) -> str:

@@ -1,5 +1,7 @@
 """The train job on a small subset: per-epoch metrics, artifacts, the logged model, repeatability."""
 
+import json
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -9,6 +11,7 @@ from sklearn.metrics import log_loss
 
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.jobs.train import run_training
+from mnist_mlops.models import arithmetic
 
 # The job's contract (curves, artifacts, params, the logged model) on a sequential and a convolutional
 # network; every architecture's own (input, output, size, saved and converted alike) is tested at
@@ -63,7 +66,8 @@ def test_every_artifact_and_the_whole_config(trained):
     client = MlflowClient()
     assert {a.path for a in client.list_artifacts(trained.run_id)} >= ARTIFACTS
     params = client.get_run(trained.run_id).data.params
-    assert set(params) == set(TrainConfig.__dataclass_fields__)
+    chosen = arithmetic.choose()  # precision auto (the recipe's): how it was chosen is logged too
+    assert set(params) == set(TrainConfig.__dataclass_fields__) | set(chosen.params())
     assert params["filters"] == "8,16" and params["hidden"] == "64" and params["epochs"] == "2"
     assert params["precision"] in ("float32", "mixed_bfloat16") and params["optimizer"] == "adam"  # as trained
 
@@ -132,3 +136,31 @@ def test_members_train_on_nested_runs_with_their_own_seeds_and_serve_averaged(tr
     leaderboard = mlflow.load_table("leaderboard.json", run_ids=[result.run_id])  # on the train run's row
     assert leaderboard["model"].tolist() == ["mlp-seed-3", "mlp-seed-4", "mlp-x2"]
     assert leaderboard["val_accuracy"].iloc[-1] == pytest.approx(result.metrics["val_accuracy"])
+
+
+def test_the_run_logs_the_arithmetic_auto_chose_and_the_two_step_times(tracking_store, tmp_path, monkeypatch):
+    """A cache in the user's cache ($XDG_CACHE_HOME) that measured float32 faster on this CPU: auto
+    trains in float32 even where the CPU has bfloat16 instructions, and the run says why; a run that
+    asks for float32 says so, with no step times."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cpu, speeds = arithmetic.this_cpu(), {"float32": 0.031, "mixed_bfloat16": 0.047}
+    entry = {
+        "step_seconds": speeds,
+        "measured_at": "2026-12-01T10:00:00+00:00",
+        "tensorflow": arithmetic.tensorflow_version(),
+    }
+    (tmp_path / "cache" / "mnist-mlops").mkdir(parents=True)
+    (tmp_path / "cache" / "mnist-mlops" / "precision.json").write_text(json.dumps({cpu.key: entry}))
+    config = TrainConfig(arch="fast", limit=500, epochs=1, quiet=True, experiment="arithmetic")
+    run = mlflow.get_run(run_training(config).run_id).data
+    assert run.params["precision"] == "float32" and run.params["cpu_model"] == cpu.model
+    assert run.params["cpu_bfloat16"] == (",".join(cpu.bfloat16) or "none")
+    if cpu.bfloat16:
+        assert run.params["precision_chosen_by"] == "measured speed"
+        assert run.params["precision_measured_at"] == "2026-12-01T10:00:00+00:00"
+        assert {p: run.metrics[f"{p}_step_seconds"] for p in speeds} == speeds
+    else:
+        assert run.params["precision_chosen_by"] == "no bfloat16 instructions"
+    asked = mlflow.get_run(run_training(TrainConfig(**{**config.__dict__, "precision": "mixed_bfloat16"})).run_id).data
+    assert asked.params["precision"] == "mixed_bfloat16" and asked.params["precision_chosen_by"] == "asked"
+    assert "float32_step_seconds" not in asked.metrics and "precision_measured_at" not in asked.params

@@ -8,8 +8,8 @@ from keras import layers
 from mnist_mlops import models
 from mnist_mlops.config import TrainConfig
 from mnist_mlops.models.architectures import cnn, mlp
+from mnist_mlops.models.arithmetic import choose
 from mnist_mlops.models.precision import in_float32
-from mnist_mlops.models.recipe import cpu_has_bfloat16
 from mnist_mlops.serving.litert import lite_forward, to_litert
 
 ARCHITECTURES = ("mlp", "cnn", "fast", "lenet5", "deep", "resnet")
@@ -87,8 +87,9 @@ def test_an_unset_training_field_takes_the_recipe_and_a_set_one_wins():
 
 @pytest.mark.parametrize("precision", [None, "auto"])
 def test_precision_auto_becomes_the_arithmetic_the_network_trains_in(precision):
-    """What a run logs is what it trains with: auto is mixed_bfloat16 where the CPU has bfloat16, else float32."""
-    expected = "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
+    """What a run logs is what it trains with: auto is what choose() picked for this CPU (measured
+    once, then cached in the user's cache)."""
+    expected = choose().precision
     family = models.family("fast")
     params = family.hyperparameters(TrainConfig(arch="fast", precision=precision))
     assert params["precision"] == expected == family.build(params, seed=0).params()["precision"]

@@ -6,8 +6,9 @@ import pytest
 
 from mnist_mlops import models
 from mnist_mlops.config import TrainConfig
+from mnist_mlops.models.arithmetic import choose, cpu_bfloat16, cpu_model
 from mnist_mlops.models.precision import computing_in, in_float32
-from mnist_mlops.models.recipe import cpu_bfloat16, cpu_has_bfloat16, resolve
+from mnist_mlops.models.recipe import resolve
 
 
 def trained(small_mnist, **options):
@@ -23,15 +24,15 @@ def trained(small_mnist, **options):
     [("fpu sse avx512f amx_bf16 amx_tile", ["amx_bf16"]), ("fpu avx512_bf16 amx_bf16", ["amx_bf16", "avx512_bf16"]),
      ("fpu avx2", [])],
 )  # fmt: skip
-def test_bfloat16_instructions_are_read_from_the_cpu_flags(tmp_path, flags, found):
+def test_bfloat16_instructions_and_the_model_are_read_from_the_cpu_flags(tmp_path, flags, found):
     cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: a CPU\nflags\t\t: {flags}\n")
-    assert cpu_bfloat16(cpuinfo) == found and cpu_has_bfloat16(cpuinfo) is bool(found)
-    assert cpu_bfloat16(tmp_path / "absent") == [] and cpu_has_bfloat16(tmp_path / "absent") is False
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: a CPU\nflags\t\t: {flags}\n\nprocessor\t: 1\n")
+    assert cpu_bfloat16(cpuinfo) == found and cpu_model(cpuinfo) == "a CPU"
+    assert cpu_bfloat16(tmp_path / "absent") == []
 
 
-def test_auto_follows_this_cpu_and_the_global_policy_is_restored():
-    assert resolve("auto") == ("mixed_bfloat16" if cpu_has_bfloat16() else "float32")
+def test_auto_is_the_arithmetic_chosen_for_this_cpu_and_the_global_policy_is_restored():
+    assert resolve("auto") == choose().precision
     assert resolve("float32") == "float32"
     with computing_in("mixed_bfloat16") as precision:
         assert precision == "mixed_bfloat16" and keras.config.dtype_policy().name == "mixed_bfloat16"
