@@ -7,18 +7,21 @@ in mixed bfloat16. So auto times a few training steps of the CNN the main job tr
 recipe's batch size, in each arithmetic (the median of STEPS steps each, taken in turn after
 WARM_UP_STEPS that build the graphs; about 5 s), once per CPU model: the result is kept in the
 user's cache (precision.json), keyed by the CPU's model name and its bfloat16 instructions, and
-measured again for another TensorFlow or a file that cannot be read.
+measured again for another TensorFlow or a file that cannot be read. Processes that find no
+measurement take turns: one measures, the others read what it wrote.
 
 This module imports nothing heavy; TensorFlow loads only to measure.
 """
 
 import contextlib
+import fcntl
 import functools
 import json
 import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -118,13 +121,16 @@ def choose(cpuinfo: Path = CPUINFO, cache: Path | None = None) -> Choice:
     if not cpu.bfloat16:
         return Choice("float32", "no bfloat16 instructions", cpu)
     path = cache or user_cache(CACHE_FILE)
-    entries = read_cache(path)
-    entry = entries.get(cpu.key) or UNSAVED.get(cpu.key)
+    entry = read_cache(path).get(cpu.key) or UNSAVED.get(cpu.key)
     if not valid(entry):
-        entry = {"step_seconds": measure_steps(), "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                 "tensorflow": tensorflow_version()}  # fmt: skip
-        if not write_cache(path, {**entries, cpu.key: entry}):
-            UNSAVED[cpu.key] = entry
+        with measuring_alone(path):  # another process measuring now: its result, once it is written
+            entries = read_cache(path)
+            entry = entries.get(cpu.key)
+            if not valid(entry):
+                entry = {"step_seconds": measure_steps(), "tensorflow": tensorflow_version(),
+                         "measured_at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+                if not write_cache(path, {**entries, cpu.key: entry}):
+                    UNSAVED[cpu.key] = entry
     assert entry is not None
     seconds = {precision: float(entry["step_seconds"][precision]) for precision in PRECISIONS}
     fastest = min(PRECISIONS, key=lambda precision: seconds[precision])  # a tie: float32, the exact one
@@ -137,6 +143,22 @@ def chosen(asked: dict) -> Choice | None:
     if "precision" not in asked:
         return None
     return choose() if asked["precision"] == "auto" else Choice(asked["precision"], "asked", this_cpu())
+
+
+@contextlib.contextmanager
+def measuring_alone(path: Path) -> Iterator[None]:
+    """Hold the cache's lock file (precision.json.lock) for the block, waiting while another process
+    holds it: two measurements at once would each time the other's load. The system releases it
+    when its holder ends, however it ends; without a writable folder there is no lock."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(path.with_name(path.name + ".lock"), "w")  # noqa: SIM115  # held until the block ends
+    except OSError:
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def valid(entry) -> bool:

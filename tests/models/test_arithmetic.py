@@ -5,6 +5,7 @@ cpuinfo files, so that the tests name a CPU with bfloat16 instructions on any ma
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -71,6 +72,15 @@ def test_a_corrupt_cache_file_is_measured_again(tmp_path):
     choice = choose(cpuinfo(tmp_path, "Test CPU A", "avx512_bf16"), cache)
     assert choice.chosen_by == "measured speed" and all(choice.step_seconds[p] > 0 for p in PRECISIONS)
     assert json.loads(cache.read_text())["Test CPU A (avx512_bf16)"]["step_seconds"] == choice.step_seconds
+
+
+def test_two_callers_at_once_measure_once(tmp_path):
+    """The second waits on the cache's lock file and reads what the first measured."""
+    cpu, cache = cpuinfo(tmp_path, "Test CPU C", "amx_bf16"), tmp_path / "cache" / "precision.json"
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: choose(cpu, cache), range(2))
+    assert first == second and first.chosen_by == "measured speed"
+    assert list(json.loads(cache.read_text())) == ["Test CPU C (amx_bf16)"]
 
 
 @pytest.mark.parametrize(
