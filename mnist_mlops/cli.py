@@ -20,6 +20,7 @@ from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.monitoring.config import MonitorConfig
 from mnist_mlops.options import config_options, field_option
 from mnist_mlops.playground.config import PlaygroundConfig
+from mnist_mlops.retraining.config import RetrainConfig
 from mnist_mlops.scoring.config import ScoreConfig
 from mnist_mlops.stop import exit_if_stopped, exit_on_stop_signals
 
@@ -126,6 +127,21 @@ def tune(**options) -> None:
     click.echo(f"test_accuracy={result.metrics['test_accuracy']:.4f}; {promotion_text(result.promotion)}")
     if result.ensemble:
         click.echo(f"ensemble of the {options['ensemble']} best: {promotion_text(result.ensemble)}")
+
+
+@cli.command()
+@config_options(RetrainConfig)
+def retrain(**options) -> None:
+    """Train a challenger on MNIST and the feedback set's corrections (weighted, augmented), the most
+    recent held out: promoted if not significantly worse on test and better on those than the champion."""
+    from mnist_mlops.jobs.retrain import run_retraining
+
+    result = run_retraining(RetrainConfig(**options))
+    metrics, champion = result.metrics, result.metrics.get("champion_feedback_accuracy")
+    versus = "" if champion is None else f" (the champion's {champion:.4f})"
+    click.echo(f"test_accuracy={metrics['test_accuracy']:.4f} feedback_accuracy={metrics['feedback_accuracy']:.4f}"
+               f"{versus} on {metrics['feedback_images']:.0f} held-out corrections")  # fmt: skip
+    click.echo(promotion_text(result.promotion))
 
 
 @cli.command()

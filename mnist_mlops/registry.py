@@ -21,7 +21,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_MODEL_VERSIONS
 from mnist_mlops import registry_lock
 from mnist_mlops.data import Split
 from mnist_mlops.errors import MnistMlopsError
-from mnist_mlops.evaluate.promotion import Decision, decide
+from mnist_mlops.evaluate.promotion import Decision, Judge, decide
 from mnist_mlops.tracking.access import refusal
 
 log = logging.getLogger(__name__)
@@ -182,8 +182,9 @@ def apply(version: str, decision: Decision) -> Promotion:
     return Promotion(version, decision.promoted, decision.text)
 
 
-def settle(version: str, digits: np.ndarray, test: Split, force: bool = False) -> Promotion:
-    """Decide on version (its test digits) against the champion and apply the decision, compare-and-set.
+def settle(version: str, digits: np.ndarray, test: Split, force: bool = False, judge: Judge | None = None
+           ) -> Promotion:  # fmt: skip
+    """Decide on version (its test digits; judge's held-out corrections) against the champion, compare-and-set.
 
     The decision is taken without the lock (it predicts the test set); then, holding the store's lock
     (registry_lock), the champion is read again and the decision applied only if the champion is still
@@ -195,7 +196,7 @@ def settle(version: str, digits: np.ndarray, test: Split, force: bool = False) -
         if champion == version:
             return Promotion(version, False, f"version {version} is the champion already")
         champion_digits = None if champion is None else predicted_digits(champion, test.x)
-        decision = decide(test.y, digits, champion_digits, champion, force)
+        decision = decide(test.y, digits, champion_digits, champion, force, judge and judge(version, champion))
         with asking("taking the registry lock"), registry_lock.held(MODEL_NAME):
             now = champion_version()
             if now == champion:
@@ -218,8 +219,7 @@ def undecided(version: str, reason: str) -> Undecided:
 
 
 def describe(version: str) -> None:
-    """A version's description, one line from its tags: the model's name and family, val and test
-    accuracy, and the promotion rule's decision (with McNemar's p)."""
+    """A version's description, one line from its tags: name and family, val and test accuracy, the decision."""
     client = MlflowClient()
     with asking(f"describing version {version} of {MODEL_NAME}"):
         tags = client.get_model_version(MODEL_NAME, version).tags
@@ -252,10 +252,10 @@ def create_version(model_uri: str, run_id: str, tags: dict[str, str]) -> str:
 
 def register(
     model_uri: str, family: str, name: str, metrics: dict[str, float], source_run_id: str, test: Split,
-    test_digits: np.ndarray,
+    test_digits: np.ndarray, judge: Judge | None = None,
 ) -> Promotion:  # fmt: skip
     """Register a model (of family, logged as name) as a new `challenger` version and let the promotion
-    rule decide whether it becomes champion, from its test predictions and the champion's.
+    rule decide whether it becomes champion, from its test predictions and the champion's (and judge's).
     source_run_id names the run whose evaluation figures describe the model. Created, the version is
     undecided until its decision is written (a job killed meanwhile leaves it so); a failure after
     creating it writes why and is an error, never a decision."""
@@ -272,7 +272,7 @@ def register(
     try:
         with asking(f"making version {version} the {CHALLENGER}"):
             MlflowClient().set_registered_model_alias(MODEL_NAME, CHALLENGER, version)
-        return settle(version, test_digits, test)
+        return settle(version, test_digits, test, judge=judge)
     except Undecided:
         raise
     except MnistMlopsError as error:

@@ -8,6 +8,7 @@ import numpy as np
 
 from mnist_mlops import registry, tracking
 from mnist_mlops.data import Mnist
+from mnist_mlops.evaluate.promotion import Judge
 from mnist_mlops.evaluate.report import Report, evaluate, found
 from mnist_mlops.models import Classifier
 from mnist_mlops.serving.model import log_serving_model
@@ -33,23 +34,23 @@ class Recorded:
 
 def record(
     fitted: Fitted, data: Mnist, family: str, name: str, title: str, seed: int, register: bool = False,
-    step: int = 0, said: str | None = None,
+    step: int = 0, said: str | None = None, judge: Judge | None = None,
 ) -> Recorded:  # fmt: skip
     """Evaluate a fitted model on every split and say what it found (as said, or title); log it as
     name (models.model_name), its report and its metrics linked to it at step on the active run; with
-    register, register it."""
+    register, register it (judge: the rule also weighs held-out corrections)."""
     report = evaluate(fitted, data, title, seed)
     log.info(found(said or title, report.metrics))
     example = data.val.x[:N_EXAMPLES]
     model_uri = tracking.log_model(fitted.classifier, example, name)
     tracking.log_report(report, step=step, model_uri=model_uri, data=data)
-    promotion = offer(fitted.classifier, model_uri, family, name, report, data, example) if register else None
+    promotion = offer(fitted.classifier, model_uri, family, name, report, data, example, judge) if register else None
     return Recorded(report.metrics, model_uri, promotion)
 
 
 def offer(
     classifier: Classifier, classifier_uri: str, family: str, name: str, report: Report, data: Mnist,
-    example: np.ndarray,
+    example: np.ndarray, judge: Judge | None = None,
 ) -> registry.Promotion:  # fmt: skip
     """Log the serving model around a classifier logged at classifier_uri on the active run, register it
     as the challenger and let the promotion rule decide on its paired test predictions; tag the run."""
@@ -60,7 +61,9 @@ def offer(
     tracking.log_model_metrics(served_uri, scores, data)
     test_digits = report.test_digits
     assert test_digits is not None  # evaluate() predicts the test split
-    promotion = registry.register(served_uri, family, name, report.metrics, source_run_id, data.test, test_digits)
+    promotion = registry.register(
+        served_uri, family, name, report.metrics, source_run_id, data.test, test_digits, judge
+    )
     log.info(f"{family}: registered as version {promotion.version} of {registry.MODEL_NAME}, {promotion.decision}")
     tracking.log_metrics({"registered_version": float(promotion.version)})
     tracking.set_tags({"registered_version": promotion.version, "promotion_decision": promotion.decision})

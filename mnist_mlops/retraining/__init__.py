@@ -1,0 +1,1 @@
+"""Retraining from corrections: the feedback set as training images and as held-out judges."""
