@@ -3,6 +3,7 @@ corrections of it, and a challenger retrained on them, judged with the champion 
 feedback sets are refused with one line before any run."""
 
 import json
+import shutil
 
 import mlflow
 import pytest
@@ -127,3 +128,23 @@ def test_an_unreadable_correction_is_refused_before_any_run(tracking_store, smal
     assert done.exit_code == 1 and len(done.output.splitlines()) == 1
     assert done.output.startswith(f"Error: the correction {name} cannot be read: the bytes are not an image")
     no_run_opened()
+
+
+def test_a_failure_inside_the_run_ends_it_failed_and_the_version_undecided(retrained):
+    """Last of the module's store: the champion's files are removed, so no decision can be taken."""
+    champion = registry.resolve("champion")
+    model = MlflowClient().get_logged_model(champion.source.removeprefix("models:/"))
+    shutil.rmtree(model.artifact_location.removeprefix("file://"))
+    done = retrain("--held-out", "0.25")
+    assert done.exit_code == 1
+    assert (
+        done.output.strip()
+        .splitlines()[-1]
+        .startswith("Error: version 3 of mnist-digits is undecided: the model registry at sqlite:")
+    )
+    runs = mlflow.search_runs(experiment_names=[EXPERIMENT], order_by=["attributes.start_time DESC"],
+                              output_format="list")  # fmt: skip
+    assert (runs[0].info.run_name, runs[0].info.status) == ("retrain", "FAILED")
+    assert all(run.info.status != "RUNNING" for run in runs)
+    assert registry.resolve("3").tags["promotion_decision"].startswith("undecided: ")
+    assert registry.alias_map()["champion"] == "2"
