@@ -19,6 +19,7 @@ from mnist_mlops.cli import cli
 from mnist_mlops.config import TuneConfig, job_defaults
 from mnist_mlops.data import load_mnist
 from mnist_mlops.jobs.tune import run_search
+from mnist_mlops.models import arithmetic
 from mnist_mlops.train.fitting import fit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -158,6 +159,9 @@ def test_an_ensemble_of_the_best_trials_serves_the_mean_of_its_members(tracking_
     ranked = result.history.sort_values("val_accuracy", ascending=False, kind="stable")["trial"].head(2)
     assert ensemble["params.trials"] == ",".join(map(str, ranked))  # the two best on validation
     assert ensemble["params.seeds"] == "5,6"  # each member its own seed
+    search_run = mlflow.get_run(result.parent_run_id).data  # a network's: how its trials' arithmetic was chosen
+    chosen = arithmetic.choose() if family == "fast" else None
+    assert search_run.params.get("precision_chosen_by") == (chosen and chosen.chosen_by)
     rows = small_mnist.test.x[:200]
     logged = mlflow.pyfunc.load_model(f"runs:/{ensemble['run_id']}/{family}-ensemble-2").get_raw_model()  # named so
     if family == "knn":
