@@ -5,10 +5,10 @@ is emulated and slow, and auto is float32 without measuring. Elsewhere the instr
 decide it: two CPUs with AVX512-BF16 and no AMX trained the CNN 1.1-1.2x slower and 1.1-1.2x faster
 in mixed bfloat16. So auto times a few training steps of the CNN the main job trains, at its
 recipe's batch size, in each arithmetic (the median of STEPS steps each, taken in turn after
-WARM_UP_STEPS that build the graphs; about 5 s), once per CPU model: the result is kept in the
-user's cache (precision.json), keyed by the CPU's model name and its bfloat16 instructions, and
-measured again for another TensorFlow or a file that cannot be read. Processes that find no
-measurement take turns: one measures, the others read what it wrote.
+WARM_UP_STEPS that build the graphs; 5 s on 2 cores of an Intel Xeon with AMX), once per CPU
+model: the result is kept in the user's cache (precision.json), keyed by the CPU's model name and
+its bfloat16 instructions, and measured again for another TensorFlow or a file that cannot be
+read. Processes that find no measurement take turns: one measures, the others read what it wrote.
 
 This module imports nothing heavy; TensorFlow loads only to measure.
 """
