@@ -241,7 +241,8 @@ def registry_compare(a: str, b: str, data_dir: str | None) -> None:
 @click.option("--force", is_flag=True, help="Promote even if it is not significantly better.")
 @data_dir_option
 def registry_promote(version: str, force: bool, data_dir: str | None) -> None:
-    """Make VERSION the champion if it is significantly better on test (McNemar, 5%)."""
+    """Make VERSION the champion if it is significantly better on test (McNemar, 5%); a version `retrain`
+    made, if it is not significantly worse on test and better on the corrections it held out."""
     from mnist_mlops.jobs.registry import promote_version
 
     click.echo(promotion_text(promote_version(version, force, data_dir)))

@@ -279,11 +279,11 @@ def register(
         raise undecided(version, str(error)) from error
 
 
-def promote(reference: str, test: Split, force: bool = False) -> Promotion:
+def promote(reference: str, test: Split, force: bool = False, judge: Judge | None = None) -> Promotion:
     """Let the promotion rule decide whether a registered version replaces the champion (or force it).
     A failure before the decision is written changes nothing: the version keeps its last decision."""
     version = str(resolve(reference).version)
-    return settle(version, predicted_digits(version, test.x), test, force)
+    return settle(version, predicted_digits(version, test.x), test, force, judge)
 
 
 def aliases() -> dict[str, list[str]]:

@@ -2,12 +2,16 @@
 corrected a version reads right."""
 
 import io
+import json
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from mnist_mlops import registry, tracking
 from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.evaluate.promotion import HeldOut
 from mnist_mlops.serving.inputs import image_requests
 from mnist_mlops.serving.model import answer_all
 from mnist_mlops.tracking.feedback import (
@@ -17,6 +21,8 @@ from mnist_mlops.tracking.feedback import (
     correction_count,
     corrections,
 )
+
+HELD_OUT = "held_out.json"  # a retrain run's artifact: {"corrections": the names of those it held out}
 
 
 def correction_png(path: Path) -> bytes:
@@ -80,3 +86,43 @@ def score_versions(references: list[str]) -> dict[str, tuple[float, int] | None]
 def feedback_text(score: tuple[float, int] | None) -> str:
     """A feedback score as the commands print it."""
     return "no feedback yet" if score is None else f"{score[0]:.4f} on {score[1]} corrected images"
+
+
+@dataclass
+class HeldOutJudge:
+    """The promotion rule's judge: registered versions' accuracy on the held-out corrections, each measured once."""
+
+    held_out: list[Correction]
+    scores: dict[str, float] = field(default_factory=dict)  # version -> its accuracy on them
+    last: HeldOut | None = None  # what the decision that was applied weighed
+
+    def accuracy(self, version: str) -> float:
+        """A registered version's accuracy on the held-out corrections."""
+        if version not in self.scores:
+            self.scores[version] = feedback_accuracy(registry.load(version), self.held_out)
+        return self.scores[version]
+
+    def __call__(self, challenger: str, champion: str | None) -> HeldOut:
+        champion_accuracy = None if champion is None else self.accuracy(champion)
+        self.last = HeldOut(len(self.held_out), self.accuracy(challenger), champion_accuracy)
+        return self.last
+
+
+def record_held_out(held_out: list[Correction]) -> None:
+    """Log the names of the corrections held out on the active run, so the version can be judged again."""
+    tracking.log_json({"corrections": [correction.name for correction in held_out]}, HELD_OUT)
+
+
+def held_out_judge(reference: str) -> HeldOutJudge | None:
+    """The judge of a version retrained from corrections, on those its run held out; None for any other."""
+    version = registry.resolve(reference)
+    with tempfile.TemporaryDirectory() as folder:
+        path = tracking.download(registry.source_run(version), HELD_OUT, Path(folder))
+        names = None if path is None else set(json.loads(path.read_text())["corrections"])
+    if names is None:
+        return None
+    held_out = [correction for correction in corrections() if correction.name in names]
+    if len(held_out) != len(names):
+        raise MnistMlopsError(f"version {version.version} was judged on {len(names)} held-out corrections, of "
+                              f"which the feedback set holds {len(held_out)} now")  # fmt: skip
+    return HeldOutJudge(held_out)

@@ -5,7 +5,7 @@ import pandas as pd
 from mnist_mlops import registry, registry_text, tracking
 from mnist_mlops.data import load_mnist
 from mnist_mlops.evaluate.compare import PairedComparison, compare_predictions
-from mnist_mlops.jobs.feedback import score_versions
+from mnist_mlops.jobs.feedback import held_out_judge, score_versions
 
 
 def version_table() -> pd.DataFrame:
@@ -29,11 +29,11 @@ def robustness_of(reference: str) -> str:
 
 
 def promote_version(candidate: str, force: bool = False, data_dir: str | None = None) -> registry.Promotion:
-    """Let the promotion rule decide whether candidate becomes champion (or force it); with feedback, both
-    versions are tagged with their feedback_accuracy."""
+    """Let the promotion rule decide whether candidate becomes champion (or force it), a version retrained from
+    corrections also on those its run held out; with feedback, both versions are tagged with their feedback_accuracy."""
     tracking.use_tracking_uri()
-    registry.resolve(candidate)
-    promotion = registry.promote(candidate, load_mnist(data_dir).test, force)
+    judge = held_out_judge(candidate)
+    promotion = registry.promote(candidate, load_mnist(data_dir).test, force, judge)
     champion = registry.champion_version() or promotion.version
     score_versions(sorted({promotion.version, champion}))  # their feedback_accuracy, if any
     return promotion

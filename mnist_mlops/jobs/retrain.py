@@ -3,39 +3,18 @@ judged with the champion on the most recent corrections, held out of its trainin
 one promotion rule promotes it if it is not significantly worse on the test set and better on those."""
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from mnist_mlops import models, registry, tracking
 from mnist_mlops.data import load_mnist
-from mnist_mlops.evaluate.promotion import HeldOut
-from mnist_mlops.jobs.feedback import feedback_accuracy
+from mnist_mlops.jobs.feedback import HeldOutJudge, record_held_out
 from mnist_mlops.jobs.record import record
 from mnist_mlops.jobs.train import fit_members
 from mnist_mlops.retraining.config import RetrainConfig
 from mnist_mlops.retraining.corrections import check_readable, correction_digits, held_out_split, with_corrections
-from mnist_mlops.tracking.feedback import Correction, corrections
+from mnist_mlops.tracking.feedback import corrections
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class HeldOutJudge:
-    """The promotion rule's judge: registered versions' accuracy on the held-out corrections, each measured once."""
-
-    held_out: list[Correction]
-    scores: dict[str, float] = field(default_factory=dict)  # version -> its accuracy on them
-    last: HeldOut | None = None  # what the decision that was applied weighed
-
-    def accuracy(self, version: str) -> float:
-        """A registered version's accuracy on the held-out corrections."""
-        if version not in self.scores:
-            self.scores[version] = feedback_accuracy(registry.load(version), self.held_out)
-        return self.scores[version]
-
-    def __call__(self, challenger: str, champion: str | None) -> HeldOut:
-        champion_accuracy = None if champion is None else self.accuracy(champion)
-        self.last = HeldOut(len(self.held_out), self.accuracy(challenger), champion_accuracy)
-        return self.last
 
 
 @dataclass
@@ -65,6 +44,7 @@ def run_retraining(config: RetrainConfig) -> RetrainResult:
         params = family.hyperparameters(train_config)
         tracking.log_params({**asdict(config), **params})
         tracking.log_datasets(data)
+        record_held_out(held_out)
         counts = {"corrections": len(training) - len(skipped), "corrections_skipped": len(skipped),
                   "correction_images": len(x) * config.copies}  # fmt: skip
         tracking.log_metrics({f"train_{name}": float(value) for name, value in counts.items()})

@@ -4,6 +4,7 @@ feedback sets are refused with one line before any run."""
 
 import json
 import shutil
+from pathlib import Path
 
 import mlflow
 import pytest
@@ -76,6 +77,8 @@ def test_held_out_accuracies_are_the_versions_own_on_the_newest_corrections(retr
     assert metrics["champion_feedback_accuracy"] <= 0.2 and metrics["feedback_accuracy"] >= 0.7
     assert (metrics["train_corrections"], metrics["train_corrections_skipped"]) == (30, 0)
     assert metrics["train_correction_images"] == 300 and run.info.status == "FINISHED"
+    recorded = mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/held_out.json")
+    assert recorded == {"corrections": [correction.name for correction in held_out]}
     train = next(item.dataset for item in run.inputs.dataset_inputs if item.dataset.name == "mnist-train")
     assert json.loads(train.profile)["features_shape"] == [900 + 300, 784]  # MNIST's 900 and the copies
     assert (run.data.params["copies"], run.data.params["held_out"], run.data.params["arch"]) == ("10", "0.25", "fast")
@@ -130,11 +133,12 @@ def test_an_unreadable_correction_is_refused_before_any_run(tracking_store, smal
     no_run_opened()
 
 
-def test_a_failure_inside_the_run_ends_it_failed_and_the_version_undecided(retrained):
-    """Last of the module's store: the champion's files are removed, so no decision can be taken."""
+def test_a_failure_inside_the_run_ends_it_failed_and_registry_promote_decides_later(retrained, tmp_path):
+    """Last of the module's store: with the champion's files away, no decision can be taken; `registry
+    promote` takes it later, on the same held-out corrections."""
     champion = registry.resolve("champion")
-    model = MlflowClient().get_logged_model(champion.source.removeprefix("models:/"))
-    shutil.rmtree(model.artifact_location.removeprefix("file://"))
+    files = Path(MlflowClient().get_logged_model(champion.source.removeprefix("models:/")).artifact_location)
+    shutil.move(files, tmp_path / "away")
     done = retrain("--held-out", "0.25")
     assert done.exit_code == 1
     assert (
@@ -147,4 +151,12 @@ def test_a_failure_inside_the_run_ends_it_failed_and_the_version_undecided(retra
     assert (runs[0].info.run_name, runs[0].info.status) == ("retrain", "FAILED")
     assert all(run.info.status != "RUNNING" for run in runs)
     assert registry.resolve("3").tags["promotion_decision"].startswith("undecided: ")
+    shutil.move(tmp_path / "away", files)
+    # the same training as version 2's, so as good on the test set and on the held-out corrections
+    promoted = CliRunner().invoke(cli, ["registry", "promote", "3"])
+    assert promoted.exit_code == 0, promoted.output
+    assert promoted.output.startswith("version 3: not promoted: not significantly worse on the test set (accuracy")
+    assert "but not better on the 10 held-out corrections (accuracy " in promoted.output
+    plain = CliRunner().invoke(cli, ["registry", "promote", "1"])  # trained by `train`: the test set alone
+    assert plain.output.startswith("version 1: not promoted: accuracy ") and "held-out" not in plain.output
     assert registry.alias_map()["champion"] == "2"
