@@ -9,6 +9,7 @@ import numpy as np
 
 from mnist_mlops.serving.decoding import Picture
 from mnist_mlops.serving.images import Digit, InputError, digits_of, groups_of, read_digits, strokes_of
+from mnist_mlops.serving.ink import SHARP, steepness_of
 from mnist_mlops.serving.sheet import find_sheet
 
 FIND_SIDE = 200  # pixels of the page's shorter side where its digit is looked for (a digit 8% of it is 16 tall)
@@ -58,14 +59,31 @@ def on_border(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return (left <= near) | (top <= near) | (left + width >= shape[1] - near) | (top + height >= shape[0] - near)
 
 
-def digit_parts(strokes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def soft_edged(labels: np.ndarray, stats: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """Which parts' outlines fall softly (a shadow's corner or a finger's, which the paper's closing
+    leaves as ink), not at an ink's sharp edge: the brightness falls around most of each by less than
+    SHARP of the paper's per pixel."""
+    steepness = steepness_of(gray)
+    soft = np.zeros(len(stats), bool)
+    for part in range(1, len(stats)):
+        left, top, width, height = stats[part, :4]
+        around = np.s_[max(0, top - 3) : top + height + 3, max(0, left - 3) : left + width + 3]
+        mask = (labels[around] == part).astype(np.uint8)
+        outline = (cv2.dilate(mask, np.ones((5, 5), np.uint8)) - cv2.erode(mask, np.ones((3, 3), np.uint8))) > 0
+        soft[part] = np.median(steepness[around][outline]) < SHARP
+    return soft
+
+
+def digit_parts(strokes: np.ndarray, gray: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The parts of a stroke mask that make its digit, or its number: the tallest part that may be a
     digit, the parts lying mostly within its box or nearly touching it (a broken stroke, a 5's bar), and
     the parts of about its height in line with it (the number's other digits); as a mask, and their box
-    (left, top, right, bottom). Everything else (printed text, boxes, rules, what lies over the edge)
-    is left out."""
+    (left, top, right, bottom). Everything else (printed text, boxes, rules, what lies over the edge,
+    and, given the image the strokes were found on, shadows' soft-edged parts) is left out."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
     placed = ~on_border(stats, strokes.shape) & (np.arange(count) > 0)
+    if gray is not None:
+        placed &= ~soft_edged(labels, stats, gray)
     likely = np.flatnonzero(digit_like(stats, SPECK * min(strokes.shape)) & placed)
     if not likely.size:
         raise InputError("no digit: the sheet holds only paper, lines or shadow")
@@ -99,13 +117,13 @@ def marks_box(page: np.ndarray) -> tuple[int, int, int, int]:
     """The box (left, top, right, bottom) in the page's pixels around its digit or number, with paper
     around. On the flattened page printed lines run along its sides: long straight runs across or down
     it are taken out first (on a crop, printed lines are told from strokes by lines.py)."""
-    _, _, strokes, shrink = strokes_of(page, lines=False, side=FIND_SIDE)
+    gray, _, strokes, shrink = strokes_of(page, lines=False, side=FIND_SIDE, paper=True)
     run = round(LINE_RUN * min(strokes.shape))
     runs = cv2.morphologyEx(strokes, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)) | cv2.morphologyEx(
         strokes, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)
     )
     strokes = strokes & (1 - cv2.dilate(runs, np.ones((3, 3), np.uint8)))
-    _, (left, top, right, bottom) = digit_parts(strokes)
+    _, (left, top, right, bottom) = digit_parts(strokes, gray)
     margin = AROUND * max(right - left, bottom - top)
     box = np.array([left - margin, top - margin, right + margin, bottom + margin]) / shrink
     rows, columns = page.shape
@@ -116,7 +134,7 @@ def isolated(crop: np.ndarray) -> list[Digit]:
     """A crop's digit (or number) alone, in MNIST form: its strokes with their soft edges, at the
     working size, with what else was on the crop (a box's sides, text, rules) left out. Boxes are in
     the crop's pixels."""
-    _, ink, strokes, shrink = strokes_of(crop)
+    _, ink, strokes, shrink = strokes_of(crop, paper=True)
     keep, _ = digit_parts(strokes)
     ink = ink * cv2.dilate(keep.astype(np.uint8), np.ones((5, 5), np.uint8))
     return digits_of(ink, groups_of(keep.astype(np.uint8)), shrink)

@@ -187,15 +187,17 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
 
 
 def strokes_of(
-    gray: np.ndarray, lines: bool = True, side: int = WORK_SIDE
+    gray: np.ndarray, lines: bool = True, side: int = WORK_SIDE, paper: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """A (h, w) grayscale image at the working size (side pixels on its shorter side at most), dark on
-    light; its ink; its stroke mask (printed lines taken out, unless lines is False); and that size's scale."""
+    light (a light digit on a dark ground inverted, unless it is known to be paper: a sheet's page in
+    shadow is dark too); its ink; its stroke mask (printed lines taken out, unless lines is False); and
+    that size's scale."""
     check_ink(gray)
     shrink = min(1.0, side / min(gray.shape))
     if shrink < 1:
         gray = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
-    gray = dark_on_light(smoothed(gray))
+    gray = smoothed(gray) if paper else dark_on_light(smoothed(gray))
     ink = despeckle(full_contrast(ink_of(gray)))
     strokes = (ink > STROKE).astype(np.uint8)
     if lines and min(strokes.shape) >= LINE_SIDE and strokes.any():
