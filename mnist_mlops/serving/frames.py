@@ -10,6 +10,7 @@ import numpy as np
 from mnist_mlops.serving.decoding import Picture
 from mnist_mlops.serving.images import Digit, InputError, digits_of, groups_of, read_digits, strokes_of
 from mnist_mlops.serving.ink import SHARP, steepness_of
+from mnist_mlops.serving.lines import printed
 from mnist_mlops.serving.sheet import find_sheet
 
 FIND_SIDE = 200  # pixels of the page's shorter side where its digit is looked for (a digit 8% of it is 16 tall)
@@ -19,6 +20,7 @@ AROUND = 0.8  # of the marks' larger side: the paper kept around them, as a crop
 BORDER = 0.03  # of the page's shorter side: a part this near its border lies over the sheet's edge (its margin
 # inside the edge is paper)
 LINE_RUN = 0.25  # of the page's shorter side: a straight run this long across or down it is a printed line
+THIN_SIDE = 0.2  # of its length: a form box's side is thinner than this (a digit's part is rarely)
 WIDEST = 3  # times its height: a wider mark is a printed rule or a row of boxes, not a digit
 GROW = 0.15  # of the digit's height: a part lying mostly within its box grown this much belongs to it
 GAP = 0.08  # of the digit's height: a part this near it is a broken-off piece of it (an 8's loop)...
@@ -74,7 +76,37 @@ def soft_edged(labels: np.ndarray, stats: np.ndarray, gray: np.ndarray) -> np.nd
     return soft
 
 
-def digit_parts(strokes: np.ndarray, gray: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def straight_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A mask's straight runs across and down the image at least LINE_RUN of its shorter side long:
+    printed lines on a flattened page (rules, a row of boxes' top and bottom, a margin)."""
+    run = round(LINE_RUN * min(mask.shape))
+    across = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    return across, cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
+
+
+def box_sides(labels: np.ndarray, stats: np.ndarray, across: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """Which parts are a form box's sides: thin, and running from one printed line to another across
+    their way (a side down the page from the row's top line to its bottom line; a stroke of a digit
+    touching a line is not straight between two)."""
+    near = np.ones((5, 5), np.uint8)
+    across, down = cv2.dilate(across, near), cv2.dilate(down, near)
+    sides = np.zeros(len(stats), bool)
+    for part in range(1, len(stats)):
+        left, top, width, height = stats[part, :4]
+        rows, columns = slice(top, top + height), slice(left, left + width)
+        if width <= THIN_SIDE * height:  # down the page: its top and bottom rows on lines across
+            ends, lines = [np.s_[top : top + 2, columns], np.s_[top + height - 2 : top + height, columns]], across
+        elif height <= THIN_SIDE * width:  # across it: its first and last columns on lines down
+            ends, lines = [np.s_[rows, left : left + 2], np.s_[rows, left + width - 2 : left + width]], down
+        else:
+            continue
+        sides[part] = all(((labels[end] == part) & (lines[end] > 0)).any() for end in ends)
+    return sides
+
+
+def digit_parts(
+    strokes: np.ndarray, lines: tuple[np.ndarray, np.ndarray], gray: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The parts of a stroke mask that make its digit, or its number: the tallest part that may be a
     digit, the parts lying mostly within its box or nearly touching it (a broken stroke, a 5's bar), and
     the parts of about its height in line with it (the number's other digits); as a mask, and their box
@@ -84,6 +116,7 @@ def digit_parts(strokes: np.ndarray, gray: np.ndarray | None = None) -> tuple[np
     placed = ~on_border(stats, strokes.shape) & (np.arange(count) > 0)
     if gray is not None:
         placed &= ~soft_edged(labels, stats, gray)
+    placed &= ~box_sides(labels, stats, *lines)
     likely = np.flatnonzero(digit_like(stats, SPECK * min(strokes.shape)) & placed)
     if not likely.size:
         raise InputError("no digit: the sheet holds only paper, lines or shadow")
@@ -118,12 +151,9 @@ def marks_box(page: np.ndarray) -> tuple[int, int, int, int]:
     around. On the flattened page printed lines run along its sides: long straight runs across or down
     it are taken out first (on a crop, printed lines are told from strokes by lines.py)."""
     gray, _, strokes, shrink = strokes_of(page, lines=False, side=FIND_SIDE, paper=True)
-    run = round(LINE_RUN * min(strokes.shape))
-    runs = cv2.morphologyEx(strokes, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)) | cv2.morphologyEx(
-        strokes, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8)
-    )
-    strokes = strokes & (1 - cv2.dilate(runs, np.ones((3, 3), np.uint8)))
-    _, (left, top, right, bottom) = digit_parts(strokes, gray)
+    lines = straight_runs(strokes)
+    strokes = strokes & (1 - cv2.dilate(lines[0] | lines[1], np.ones((3, 3), np.uint8)))
+    _, (left, top, right, bottom) = digit_parts(strokes, lines, gray)
     margin = AROUND * max(right - left, bottom - top)
     box = np.array([left - margin, top - margin, right + margin, bottom + margin]) / shrink
     rows, columns = page.shape
@@ -134,8 +164,10 @@ def isolated(crop: np.ndarray) -> list[Digit]:
     """A crop's digit (or number) alone, in MNIST form: its strokes with their soft edges, at the
     working size, with what else was on the crop (a box's sides, text, rules) left out. Boxes are in
     the crop's pixels."""
-    _, ink, strokes, shrink = strokes_of(crop, paper=True)
-    keep, _ = digit_parts(strokes)
+    _, ink, strokes, shrink = strokes_of(crop, lines=False, paper=True)
+    found = printed(strokes) if strokes.any() else strokes
+    strokes, ink = strokes & (1 - found), np.where(found > 0, 0, ink)
+    keep, _ = digit_parts(strokes, (found, found))  # lines.py's are printed whichever way they run
     ink = ink * cv2.dilate(keep.astype(np.uint8), np.ones((5, 5), np.uint8))
     return digits_of(ink, groups_of(keep.astype(np.uint8)), shrink)
 
