@@ -5,13 +5,15 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from mnist_mlops import registry, tracking
 from mnist_mlops.data import Mnist
 from mnist_mlops.evaluate.promotion import Judge
 from mnist_mlops.evaluate.report import Report, evaluate, found
 from mnist_mlops.models import Classifier
-from mnist_mlops.serving.model import log_serving_model
+from mnist_mlops.monitoring.baseline import BASELINE, BASELINE_IMAGES, baseline
+from mnist_mlops.serving.model import answer_all, load_served, log_serving_model
 from mnist_mlops.train.fitting import Fitted
 
 log = logging.getLogger(__name__)
@@ -53,10 +55,12 @@ def offer(
     example: np.ndarray, judge: Judge | None = None,
 ) -> registry.Promotion:  # fmt: skip
     """Log the serving model around a classifier logged at classifier_uri on the active run, register it
-    as the challenger and let the promotion rule decide on its paired test predictions; tag the run."""
+    as the challenger and let the promotion rule decide on its paired test predictions; tag the run. Its
+    baseline for `monitor` is logged first, so that no version is without one."""
     source_run_id = tracking.active_run_id()
     network = classifier.estimator if classifier.flavor == "keras" else None
     served_uri = log_serving_model(classifier_uri, network, example, name)
+    record_baseline(served_uri, data)
     scores = {key: value for key, value in report.metrics.items() if key.startswith(("val_", "test_"))}
     tracking.log_model_metrics(served_uri, scores, data)
     test_digits = report.test_digits
@@ -68,3 +72,11 @@ def offer(
     tracking.log_metrics({"registered_version": float(promotion.version)})
     tracking.set_tags({"registered_version": promotion.version, "promotion_decision": promotion.decision})
     return promotion
+
+
+def record_baseline(served_uri: str, data: Mnist) -> None:
+    """Log on the active run the served model's answers to the first validation images, as it answers them
+    (loaded, its answers kept out of any inference log): the baseline `monitor` compares its windows with."""
+    rows = data.val.x[:BASELINE_IMAGES]
+    answers = answer_all(load_served(served_uri, recorded=False), pd.DataFrame(rows))
+    tracking.log_table(baseline(np.stack(answers["probabilities"].to_numpy()), rows), BASELINE)

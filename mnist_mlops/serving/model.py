@@ -60,6 +60,8 @@ NOT_ONE = -1  # the digit of an image that holds several (read its number) or no
 # model_config "output": what predict answers. Load with {"output": "digit"} for mlflow.models.evaluate,
 # whose classifier evaluator takes one prediction per row.
 OUTPUTS = ("digit and probabilities", "digit")
+# model_config of a load whose answers stay out of the inference log (versions logged since it exists)
+UNRECORDED = {"record": False}
 
 
 class DigitClassifier(PythonModel):
@@ -78,7 +80,7 @@ class DigitClassifier(PythonModel):
         else:  # a version logged before its network was converted at log time
             self.probabilities = lite_forward(to_litert(keras_network(context.artifacts[CLASSIFIER])))
         # Opened here so that a log folder that cannot be written stops a server before its first request.
-        self.log = inference_log()
+        self.log = inference_log() if config.get("record", True) else None
         self.identity = identity_of(context.artifacts[CLASSIFIER]) if self.log else (None, None)
 
     def predict(
@@ -193,7 +195,7 @@ def log_serving_model(classifier_uri: str, network, example: np.ndarray, name: s
             name=f"{name}-serving",
             python_model=str(SERVED_CODE),
             artifacts=artifacts,
-            model_config={"output": OUTPUTS[0]},
+            model_config={"output": OUTPUTS[0], "record": True},  # a load may only change a key logged
             metadata={ARRAYS: True},
             signature=SIGNATURE,
             input_example=example,
@@ -203,10 +205,11 @@ def log_serving_model(classifier_uri: str, network, example: np.ndarray, name: s
     return info.model_uri
 
 
-def load_served(model_uri: str):
-    """Load a served model in this process, as `mlflow models serve` does; a clear error if it does not load."""
+def load_served(model_uri: str, recorded: bool = True):
+    """Load a served model in this process, as `mlflow models serve` does (recorded: its answers go into the
+    inference log when there is one); a clear error if it does not load."""
     try:
-        return mlflow.pyfunc.load_model(model_uri)
+        return mlflow.pyfunc.load_model(model_uri, model_config=None if recorded else UNRECORDED)
     except MlflowException as error:
         raise MnistMlopsError(f"cannot load {model_uri}: {error.message}") from error
 

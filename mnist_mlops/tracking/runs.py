@@ -1,8 +1,10 @@
 """Runs and what they record: the store, params, metrics, artifacts, datasets."""
 
 import contextlib
+import json
 import os
 import subprocess
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -218,6 +220,14 @@ def download(run_id: str, file_name: str, folder: Path) -> Path | None:
     if file_name not in names:
         return None
     return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=file_name, dst_path=str(folder)))
+
+
+def load_table(run_id: str, file_name: str) -> pd.DataFrame | None:
+    """A table log_table wrote on a run; None when the run has no such artifact."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = download(run_id, file_name, Path(folder))
+        table = None if path is None else json.loads(path.read_text())
+    return None if table is None else pd.DataFrame(table["data"], columns=table["columns"])
 
 
 def latest_run_tagged(key: str, value: str) -> str | None:
