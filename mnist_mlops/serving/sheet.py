@@ -2,7 +2,8 @@
 
 A frame shows a sheet lying on a table, a desk or cloth, or held in a hand. On a small copy of the
 frame, a median as wide as a stroke takes out ink and printed lines; the candidate regions are those
-Canny's edges enclose and the bright parts at Otsu's thresholds, and the sheet is the one brighter
+Canny's edges enclose, the bright parts at Otsu's thresholds and the parts as even as paper (a
+patterned cloth or grained wood is not), and the sheet is the one brighter
 than what surrounds it whose outline lies most on steep edges and is most nearly convex. Its outline
 is approximated by a quadrilateral (OpenCV's convex hull and polygon approximation, the sides fitted
 again and the corners moved to where the frame's own edges cross) and warped to a flat page; where
@@ -19,7 +20,10 @@ from mnist_mlops.serving.images import InputError
 
 COPY_SIDE = 400  # pixels of the longer side of the copy the sheet is looked for in
 SMOOTHING = 1 / 25  # of that side: a median this wide takes a stroke and a printed line out of the paper
-EDGES = (20, 50)  # Canny's thresholds on 8-bit brightness: a sheet's edge against a table passes both
+EDGES = ((20, 50), (8, 20))  # Canny's thresholds on 8-bit brightness: a sheet's edge against a table passes
+# the first pair, against a light desk the second
+CALM_WINDOW = 9  # pixels of the copy: the window over which its evenness is measured
+CALM = 3  # times the spread of the frame's evenest tenth: paper's grain and light; a pattern spreads more
 LEAST = 0.1  # of the frame: a smaller bright region is a receipt or a reflection, not the sheet
 BRIGHTER = 8  # levels of 255: the sheet is at least this much brighter than the ring around it
 RING = 1 / 40  # of the longer side: how wide the ring around a region is
@@ -27,6 +31,8 @@ STEEP = 40  # Sobel's gradient on 8-bit brightness: a sheet's edge against what 
 CONVEX = 0.85  # a sheet's area over its convex hull's, at least (a hand over its edge takes a little)
 SUPPORT = 0.6  # share of a sheet's outline on steep edges, at least (a region leaking into a desk has less)
 ALL_PAPER = 0.97  # of the frame: a region covering more leaves no edge in view (a crop of paper)
+FRAME_BAND = 6  # pixels of the copy: an outline this near the frame's border runs along it (the median and
+# the edges' dilation reach this far in), not on the sheet's edge
 QUAD_FIT = 0.9  # of its quadrilateral's area a sheet's outline covers (a thumb over the edge takes less)
 MARGIN = 0.02  # of the page's shorter side: ink is looked for this far inside the sheet's edge
 PAGE_SIDE = 800  # pixels of the flattened page's shorter side at most: a digit 8% of it is 64 tall
@@ -43,12 +49,30 @@ class Sheet:
     to_frame: np.ndarray  # (3, 3): the homography from the page's pixels to the frame's
 
 
-def smoothed_copy(gray: np.ndarray) -> np.ndarray:
-    """A small 8-bit copy of the frame with ink, printed lines and a cloth's small pattern smoothed away
-    (a median as wide as a stroke: the edges of what is wider stay where they are)."""
+def small_copy(gray: np.ndarray) -> np.ndarray:
+    """A small 8-bit copy of the frame, COPY_SIDE on its longer side."""
     shrink = COPY_SIDE / max(gray.shape)
-    small = cv2.resize(np.round(gray * 255).astype(np.uint8), None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    return cv2.resize(np.round(gray * 255).astype(np.uint8), None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+
+
+def smoothed(small: np.ndarray) -> np.ndarray:
+    """The small copy with ink, printed lines and a cloth's small pattern smoothed away (a median as
+    wide as a stroke: the edges of what is wider stay where they are)."""
     return cv2.medianBlur(small, round(max(small.shape) * SMOOTHING) | 1)
+
+
+def calm_regions(small: np.ndarray) -> list[np.ndarray]:
+    """The largest regions where the small copy is as even as paper (its local spread under CALM times
+    the frame's evenest tenth's): a sheet on cloth, carpet or grained wood, whose pattern is not."""
+    pixels = small.astype(np.float32)
+    window = (CALM_WINDOW, CALM_WINDOW)
+    spread = np.sqrt(np.maximum(cv2.blur(pixels * pixels, window) - cv2.blur(pixels, window) ** 2, 0))
+    calm = (spread < CALM * max(float(np.percentile(spread, 10)), 1.0)).astype(np.uint8)
+    calm = cv2.morphologyEx(calm, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(calm, connectivity=4)
+    largest = [label for label in np.argsort(stats[:, cv2.CC_STAT_AREA])[::-1][:3] if label > 0]
+    grown = np.ones((CALM_WINDOW, CALM_WINDOW), np.uint8)  # the window's reach lost at the region's edge
+    return [cv2.dilate((labels == label).astype(np.uint8), grown) for label in largest]
 
 
 def filled(mask: np.ndarray) -> np.ndarray:
@@ -59,15 +83,15 @@ def filled(mask: np.ndarray) -> np.ndarray:
     return solid
 
 
-def edge_regions(smooth: np.ndarray) -> tuple[int, np.ndarray]:
-    """The copy cut into regions by Canny's edges (label 0: the edges)."""
-    edges = cv2.dilate(cv2.Canny(smooth, *EDGES, L2gradient=True), np.ones((3, 3), np.uint8))
+def edge_regions(smooth: np.ndarray, thresholds: tuple[int, int]) -> tuple[int, np.ndarray]:
+    """The copy cut into regions by Canny's edges at a pair of thresholds (label 0: the edges)."""
+    edges = cv2.dilate(cv2.Canny(smooth, *thresholds, L2gradient=True), np.ones((3, 3), np.uint8))
     return cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
 
 
 def all_paper(smooth: np.ndarray) -> bool:
     """Whether the picture is one region, edge to edge, around whatever is written on it: a crop of paper."""
-    count, labels = edge_regions(smooth)
+    count, labels = edge_regions(smooth, EDGES[0])
     if count < 2:
         return True
     largest = 1 + int(np.argmax(np.bincount(labels.ravel(), minlength=count)[1:]))
@@ -88,24 +112,27 @@ def three_classes(smooth: np.ndarray) -> tuple[int, int]:
     return int(low[best]), int(high[best])
 
 
-def candidates(smooth: np.ndarray) -> list[np.ndarray]:
-    """Regions that may be the sheet, holes filled: the largest of those Canny's edges enclose, and the
-    bright parts of the frame at Otsu's threshold, above it (a desk nearly as light as paper), and at
-    the two thresholds of three classes (a sheet half in shadow: table, shade, light)."""
-    count, labels = edge_regions(smooth)
-    areas = np.bincount(labels.ravel(), minlength=count)
-    masks = [labels == label for label in np.argsort(areas)[::-1][:4] if label > 0]
+def candidates(small: np.ndarray, smooth: np.ndarray) -> list[np.ndarray]:
+    """Regions that may be the sheet, holes filled: the largest of those Canny's edges enclose (at two
+    pairs of thresholds: a sheet on a light desk has faint edges), the bright parts of the frame at
+    Otsu's threshold, above it (a desk nearly as light as paper), and at the two thresholds of three
+    classes (a sheet half in shadow: table, shade, light), and the calm regions (a sheet on cloth)."""
+    masks = []
+    for thresholds in EDGES:
+        count, labels = edge_regions(smooth, thresholds)
+        areas = np.bincount(labels.ravel(), minlength=count)
+        masks += [labels == label for label in np.argsort(areas)[::-1][:4] if label > 0]
     otsu, _ = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     for level in (otsu, (otsu + np.percentile(smooth, 99)) / 2, *three_classes(smooth)):
         count, labels, stats, _ = cv2.connectedComponentsWithStats((smooth > level).astype(np.uint8), connectivity=4)
         masks += [labels == label for label in np.argsort(stats[:, cv2.CC_STAT_AREA])[::-1][:3] if label > 0]
-    return [filled(mask) for mask in masks if mask.sum() >= LEAST * smooth.size]
+    return [filled(mask) for mask in masks + calm_regions(small) if mask.sum() >= LEAST * smooth.size]
 
 
 def edge_support(region: np.ndarray, steep: np.ndarray) -> float:
     """The share of a region's outline (where it does not run along the frame's border) on a steep edge."""
     outline = (region > 0) & (cv2.erode(region, np.ones((3, 3), np.uint8)) == 0)
-    outline[:2], outline[-2:], outline[:, :2], outline[:, -2:] = False, False, False, False
+    outline[:FRAME_BAND], outline[-FRAME_BAND:], outline[:, :FRAME_BAND], outline[:, -FRAME_BAND:] = (False,) * 4
     return float(steep[outline].mean()) if outline.sum() > 0.1 * sum(region.shape) else 0.0
 
 
@@ -115,14 +142,14 @@ def solidity(region: np.ndarray) -> float:
     return float(region.sum()) / max(cv2.contourArea(cv2.convexHull(np.concatenate(outlines))), 1.0)
 
 
-def sheet_region(smooth: np.ndarray) -> np.ndarray | None:
+def sheet_region(small: np.ndarray, smooth: np.ndarray) -> np.ndarray | None:
     """The sheet: of the candidate regions brighter than the ring around them and not the whole frame,
     the one whose outline lies most on steep edges and that is most nearly convex; None if none is."""
     gradient = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
     steep = cv2.dilate(gradient, np.ones((5, 5), np.uint8)) >= STEEP
     ring = np.ones((round(max(smooth.shape) * RING) * 2 + 1,) * 2, np.uint8)
     best, best_score = None, 0.0
-    for region in candidates(smooth):
+    for region in candidates(small, smooth):
         around = (cv2.dilate(region, ring) > 0) & (region == 0)
         if region.mean() > ALL_PAPER or not around.any():  # the whole frame: nothing around it to stand out from
             continue
@@ -235,8 +262,9 @@ def erased_outside(gray: np.ndarray, inside: np.ndarray) -> np.ndarray:
 def find_sheet(gray: np.ndarray) -> Sheet | None:
     """The sheet of paper in a frame, flattened; None where the picture is all paper (a crop, the
     drawing canvas); InputError where it shows neither a sheet nor only paper (a table, a wall)."""
-    smooth = smoothed_copy(gray)
-    region = sheet_region(smooth)
+    small = small_copy(gray)
+    smooth = smoothed(small)
+    region = sheet_region(small, smooth)
     if region is None:
         if all_paper(smooth):
             return None
