@@ -305,20 +305,12 @@ def score(**options) -> None:
 @config_options(MonitorConfig)
 def monitor(**options) -> None:
     """Profile the inference log's last window (requests, refusals, confidence, latency, the digits' and
-    inputs' mix) against the window before it, as one run; exit 1 when an alert rule fires."""
-    from mnist_mlops.jobs.monitor import run_monitor
+    inputs' mix), test its drift from the window before it and from each version's baseline (digits, confidence,
+    ink, stroke width, size) and score its labelled records, as one run; exit 1 when an alert rule fires."""
+    from mnist_mlops.jobs.monitor import run_monitor, summary
 
     found = run_monitor(MonitorConfig(**options))
-    metrics = found.metrics
-    click.echo(f"{found.window}: {metrics['window_records']:.0f} records of {metrics['window_requests']:.0f} "
-               f"requests, refused_rate {metrics['window_refused_rate']:.3f}, mean_confidence "
-               f"{metrics['window_mean_confidence']:.3f}, latency p50 {metrics['window_latency_p50_ms']:.1f} ms, "
-               f"p99 {metrics['window_latency_p99_ms']:.1f} ms")  # fmt: skip
-    if "drift_digit_p_value" in metrics:
-        click.echo(f"the predicted digits against the previous window: chi-square p = "
-                   f"{metrics['drift_digit_p_value']:.3g}, distance {metrics['drift_digit_distance']:.3f}")  # fmt: skip
-    else:
-        click.echo(f"no drift test: a window has fewer than {options['min_records']} answered digits")
+    click.echo("\n".join(summary(found, options["min_records"])))
     if found.alerts:
         raise click.ClickException("alert: " + "; ".join(found.alerts))
 

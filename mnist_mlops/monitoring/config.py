@@ -20,15 +20,31 @@ class MonitorConfig:
     max_refused_rate: float = option(0.2, "Alert when more of the window's records than this were refused.", low=0,
                                      high=1)  # fmt: skip
     drift_p_value: float = option(
-        0.001, "Alert on drift when the predicted digits' mix differs from the previous window's at this "
-        "chi-square p-value or below, and by at least --drift-distance (0.001: one false alert in about 1,000 "
-        "windows of an unchanged stream).", low=0, high=1, open_low=True, open_high=True
+        0.001, "Alert on drift when a measure of the window (the predicted digits' mix, the confidence, the "
+        "images' ink, stroke or size) differs from the previous window's or the version's baseline at this "
+        "p-value or below, and by at least its distance (0.001: one false alert in about 1,000 tests of an "
+        "unchanged stream).", low=0, high=1, open_low=True, open_high=True
     )  # fmt: skip
     drift_distance: float = option(
-        0.05, "The least difference of the two mixes that is drift (total variation distance: half the sum of "
+        0.05, "The least difference of two digit mixes that is drift (total variation distance: half the sum of "
         "the digits' share differences), so that a large window's tiny shifts raise no alert.", low=0, high=1
     )  # fmt: skip
-    min_records: int = option(100, "Answered digits each window needs before their mixes are compared.", low=1)
+    drift_ks_distance: float = option(
+        0.1, "The least difference of two samples of the confidence or of an image measure that is drift (the "
+        "Kolmogorov-Smirnov statistic: the largest difference of their cumulative shares).", low=0, high=1
+    )  # fmt: skip
+    baseline_alerts: bool = option(
+        True, "Alert on drift from a version's baseline (its answers on MNIST validation images) too; "
+        "--no-baseline-alerts: report it only, for a stream that is not MNIST-like by nature.", flag=True
+    )  # fmt: skip
+    min_records: int = option(100, "Values each sample needs before two are compared (answered digits, "
+                              "confidences, images).", low=1)  # fmt: skip
+    min_live_accuracy: float = option(
+        0.9, "Alert when a version's live accuracy (its share of labelled records answered as the label says) "
+        "is below this. Labels that only correct wrong answers make it 0: label a sample.", low=0, high=1
+    )  # fmt: skip
+    min_labelled: int = option(20, "Labelled records a version needs in the window before its live accuracy "
+                               "can raise an alert.", low=1)  # fmt: skip
     experiment: str = option("mnist-monitoring", "MLflow experiment to record the monitoring run in.")
 
     def __post_init__(self):

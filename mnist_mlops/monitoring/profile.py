@@ -1,39 +1,59 @@
 """A window of the inference log as a profile (requests, refusals, confidence, latency, the mix of digits
-and of input kinds) and the drift of its predicted digits against another window (chi-square)."""
+and of input kinds) and the drift of its predicted digits against another window or a baseline (chi-square)."""
 
+import math
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import seaborn as sns
 from matplotlib.figure import Figure
 from scipy.stats import chi2_contingency
 
 from mnist_mlops.evaluate.plots import new_figure
+from mnist_mlops.monitoring.images import FEATURES, seen_features
 from mnist_mlops.serving.inference_log import read_log
 
-COLUMNS = ["request_id", "model_version", "input_kind", "digit", "probabilities", "refused", "latency_ms"]
+COLUMNS = ["request_id", "model_version", "input_kind", "digit", "number", "probabilities", "refused", "latency_ms",
+           "seen"]  # fmt: skip
+SLICE = timedelta(hours=1)  # a window is read this much at a time: only a slice's images are in memory at once
 KINDS = ("pixels", "image")
 ALL = "all"  # the profile row of every version together
 
 
 def read_window(folder: Path, start: datetime, end: datetime) -> pd.DataFrame:
-    """The window's records, each with the confidence of its least sure digit read (NaN when none)."""
-    table = read_log(folder, COLUMNS, start, end)
+    """The window's records, read SLICE at a time (its images measured, then dropped), each with the
+    confidence of its least sure digit read and the mean of its images' features (NaN when none)."""
+    slices = [start + SLICE * step for step in range(math.ceil((end - start) / SLICE))]
+    frames = [records(read_log(folder, COLUMNS, at, min(at + SLICE, end))) for at in slices]
+    return pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)
+
+
+def records(table: pa.Table) -> pd.DataFrame:
+    """The log's records as a frame without their probabilities and images: their confidence and features."""
     counts = pc.list_value_length(table["probabilities"]).to_numpy(zero_copy_only=False).astype(np.int64)
     values = pc.list_flatten(pc.list_flatten(table["probabilities"])).to_numpy(zero_copy_only=False)
     tops = values.reshape(-1, 10).max(axis=1) if len(values) else np.zeros(0)
-    least_sure = np.full(len(counts), np.nan)
-    read = counts > 0
-    if read.any():  # the minimum over each record's digits: its slice of tops
-        least_sure[read] = np.minimum.reduceat(tops, np.concatenate([[0], np.cumsum(counts)[:-1]])[read])
-    frame = table.drop_columns(["probabilities"]).to_pandas()
-    frame["confidence"] = least_sure
+    seen = pc.fill_null(pc.list_value_length(table["seen"]), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    measured = per_record(seen_features(table["seen"]).astype(np.float64), seen, np.add) / np.maximum(seen, 1)[:, None]
+    frame = table.drop_columns(["probabilities", "seen"]).to_pandas()
+    frame["confidence"] = per_record(tops[:, None], counts, np.minimum)[:, 0]
+    frame[list(FEATURES)] = measured
     frame["model_version"] = frame["model_version"].fillna("unregistered")
     return frame
+
+
+def per_record(values: np.ndarray, counts: np.ndarray, reduce: np.ufunc) -> np.ndarray:
+    """Each record's values (counts[i] consecutive rows of values each) reduced to one row; NaN when none."""
+    found = np.full((len(counts), values.shape[1]), np.nan)
+    some = counts > 0
+    if some.any():
+        found[some] = reduce.reduceat(values, np.concatenate([[0], np.cumsum(counts)[:-1]])[some], axis=0)
+    return found
 
 
 def reason_name(refused: str) -> str:

@@ -80,6 +80,15 @@ def correction_count() -> int:
     return 0 if run_id is None else len(mlflow.MlflowClient().list_artifacts(run_id, FOLDER))
 
 
+def request_labels() -> dict[str, str]:
+    """The number each correction naming a request says its image holds (the newest, when several name it),
+    read from the files' names alone."""
+    run_id = feedback_run(create=False)
+    names = [] if run_id is None else mlflow.MlflowClient().list_artifacts(run_id, FOLDER)
+    found = (NAMED.search(Path(artifact.path).name) for artifact in sorted(names, key=lambda artifact: artifact.path))
+    return {match.group(1): match.group(2) for match in found if match and match.group(1)}
+
+
 def corrections() -> list[Correction]:
     """The whole feedback set, oldest first; empty when there is none."""
     run_id = feedback_run(create=False)

@@ -65,7 +65,7 @@ def test_an_unchanged_stream_raises_nothing_and_its_profile_is_logged(tracking_s
     shares = [run[f"metrics.window_digit_{digit}_share"] for digit in range(10)]
     assert sum(shares) == pytest.approx(1) and max(shares) < 0.2
     artifacts = {artifact.path for artifact in mlflow.MlflowClient().list_artifacts(run["run_id"])}
-    assert artifacts == {"profile.json", "digit_mix.png"}
+    assert artifacts == {"profile.json", "digit_mix.png", "drift.json", "drift.png"}
     table = json.loads(mlflow.artifacts.load_text(f"runs:/{run['run_id']}/profile.json"))
     rows = [dict(zip(table["columns"], row, strict=True)) for row in table["data"]]
     assert {(row["window"], row["model_version"]) for row in rows} == {(w, v) for w in ("current", "previous")
@@ -110,7 +110,7 @@ def test_refusals_are_profiled_by_reason_and_alert_above_the_threshold(tracking_
     write_log(tmp_path / "log", stream(np.random.default_rng(2), 0.5, refused=5))
     done = monitor(tmp_path / "log", "--max-refused-rate", "0.25")
     assert done.exit_code == 1 and "alert: refused_rate 0.333 is above 0.25" in done.output
-    assert "no drift test: a window has fewer than 100 answered digits" in done.output  # no previous window
+    assert "no drift test against the previous window: fewer than 100 values to compare" in done.output
     run = latest_run()
     assert run["metrics.window_refused_no_digit_rate"] == pytest.approx(1 / 3)
     assert run["metrics.window_records"] == 900 and run["metrics.window_requests"] == 60
