@@ -21,13 +21,15 @@ from mnist_mlops.serving.inference_log import read_log
 COLUMNS = ["request_id", "model_version", "input_kind", "digit", "number", "probabilities", "refused", "latency_ms",
            "seen"]  # fmt: skip
 SLICE = timedelta(hours=1)  # a window is read this much at a time: only a slice's images are in memory at once
+MEASURED = 2000  # records of a slice whose images are measured (evenly spread): plenty for a two-sample test
 KINDS = ("pixels", "image")
 ALL = "all"  # the profile row of every version together
 
 
 def read_window(folder: Path, start: datetime, end: datetime) -> pd.DataFrame:
-    """The window's records, read SLICE at a time (its images measured, then dropped), each with the
-    confidence of its least sure digit read and the mean of its images' features (NaN when none)."""
+    """The window's records, read SLICE at a time (up to MEASURED of its records' images measured, then all
+    dropped), each with the confidence of its least sure digit read and the mean of its images' features
+    (NaN when none, or not measured)."""
     slices = [start + SLICE * step for step in range(math.ceil((end - start) / SLICE))]
     frames = [records(read_log(folder, COLUMNS, at, min(at + SLICE, end))) for at in slices]
     return pd.concat([frame for frame in frames if len(frame)] or frames[:1], ignore_index=True)
@@ -39,7 +41,12 @@ def records(table: pa.Table) -> pd.DataFrame:
     values = pc.list_flatten(pc.list_flatten(table["probabilities"])).to_numpy(zero_copy_only=False)
     tops = values.reshape(-1, 10).max(axis=1) if len(values) else np.zeros(0)
     seen = pc.fill_null(pc.list_value_length(table["seen"]), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    measured = per_record(seen_features(table["seen"]).astype(np.float64), seen, np.add) / np.maximum(seen, 1)[:, None]
+    chosen = np.flatnonzero(seen)  # the records whose images are measured: at most MEASURED, evenly spread
+    if len(chosen) > MEASURED:
+        chosen = chosen[np.linspace(0, len(chosen) - 1, MEASURED).astype(np.int64)]
+    values = seen_features(table["seen"].take(pa.array(chosen))).astype(np.float64)
+    measured = np.full((len(seen), len(FEATURES)), np.nan)
+    measured[chosen] = per_record(values, seen[chosen], np.add) / seen[chosen, None]
     frame = table.drop_columns(["probabilities", "seen"]).to_pandas()
     frame["confidence"] = per_record(tops[:, None], counts, np.minimum)[:, 0]
     frame[list(FEATURES)] = measured
