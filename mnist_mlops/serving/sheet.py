@@ -252,9 +252,13 @@ def erased_outside(gray: np.ndarray, inside: np.ndarray) -> np.ndarray:
     inside = cv2.erode(inside.astype(np.uint8), np.ones((margin, margin), np.uint8)).astype(np.float32)
     if not inside.any():
         return gray
-    paper = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, np.ones((margin, margin), np.uint8)) * inside
-    small = [cv2.resize(image, None, fx=1 / 8, fy=1 / 8, interpolation=cv2.INTER_AREA) for image in (paper, inside)]
-    spread = [cv2.GaussianBlur(image, (0, 0), max(gray.shape) / 64) for image in small]
+    small = [cv2.resize(image, None, fx=1 / 8, fy=1 / 8, interpolation=cv2.INTER_AREA) for image in (gray, inside)]
+    kept = cv2.erode(small[1], np.ones((3, 3), np.uint8)) > 0.99  # eighths wholly inside the sheet, away from
+    kept = kept if kept.any() else small[1] > 0.5  # its edge (on a sheet too small for that, the inside)
+    paper = cv2.morphologyEx(small[0], cv2.MORPH_CLOSE, np.ones((margin // 8 | 1,) * 2, np.uint8))  # no ink
+    spread = [
+        cv2.GaussianBlur(image, (0, 0), max(gray.shape) / 512) for image in (paper * kept, kept.astype(np.float32))
+    ]
     paper = cv2.resize(spread[0] / np.maximum(spread[1], 1e-6), gray.shape[::-1], interpolation=cv2.INTER_LINEAR)
     return np.where(inside > 0, gray, np.clip(paper, 0, 1)).astype(np.float32)
 
