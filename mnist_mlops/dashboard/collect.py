@@ -16,6 +16,9 @@ from mnist_mlops.errors import MnistMlopsError
 SEARCH_PARAMS = ("algo", "max_evals", "metric")
 CHAMPION_FIGURES = ("test_confusion_matrix.png", "test_misclassified.png", "training_curves.png")
 ROBUSTNESS_FIGURES = ("robustness_accuracy.png", "robustness_paper.png")  # the corruption and paper charts
+MONITORING = "mnist-monitoring"  # the experiment `mnist-mlops monitor` logs into by default
+MONITORING_FIGURES = ("drift.png", "digit_mix.png")
+MONITOR_RUNS = "tags.model_kind = 'monitor'"  # its runs, whatever their name
 
 
 @dataclass
@@ -43,6 +46,18 @@ class Champion:
 
 
 @dataclass
+class Monitoring:
+    """The latest `mnist-mlops monitor` run: its window, profile, alerts, drift tests and charts."""
+
+    window: str
+    metrics: dict[str, float]  # the run's metrics (window_records, window_refused_rate, ...)
+    alerts: str  # the rules that fired, or none
+    drift: pd.DataFrame | None  # drift.json: every test
+    accuracy: pd.DataFrame | None  # live_accuracy.json, when records were labelled
+    figures: dict[str, bytes] = field(default_factory=dict)  # artifact name -> PNG
+
+
+@dataclass
 class DashboardData:
     """Everything the page shows."""
 
@@ -52,6 +67,7 @@ class DashboardData:
     searches: list[Search]
     champion: Champion | None
     versions: pd.DataFrame
+    monitoring: Monitoring | None = None
 
 
 def experiment_ids(names: list[str]) -> dict[str, str]:
@@ -152,6 +168,28 @@ def champion() -> Champion | None:
     return found
 
 
+def monitoring() -> Monitoring | None:
+    """The latest run of `mnist-mlops monitor` in its experiment, or None when there is none."""
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name(MONITORING)
+    newest = ["attributes.start_time DESC"]
+    found = [] if experiment is None else client.search_runs([experiment.experiment_id], MONITOR_RUNS, order_by=newest,
+                                                             max_results=1)  # fmt: skip
+    if not found:
+        return None
+    run = found[0]
+    params = run.data.params
+    window = f"{params.get('window_start', '?')[:16]} to {params.get('window_end', '?')[:16]} UTC"
+    latest = Monitoring(window, run.data.metrics, run.data.tags.get("alerts", "none"),
+                        tracking.load_table(run.info.run_id, "drift.json"),
+                        tracking.load_table(run.info.run_id, "live_accuracy.json"))  # fmt: skip
+    for name in MONITORING_FIGURES:
+        content = artifact_bytes(run.info.run_id, name)
+        if content is not None:
+            latest.figures[name] = content
+    return latest
+
+
 def ui_url() -> str | None:
     """The tracking server's address when runs live on one."""
     uri = mlflow.get_tracking_uri()
@@ -165,4 +203,4 @@ def collect(experiment_names: list[str]) -> DashboardData:
     ids = experiment_ids(experiment_names)
     runs = mlflow.search_runs(experiment_ids=list(ids.values())) if ids else pd.DataFrame()
     versions = registry_text.version_table()
-    return DashboardData(sorted(ids), ui_url(), leaderboard(runs), searches(runs), champion(), versions)
+    return DashboardData(sorted(ids), ui_url(), leaderboard(runs), searches(runs), champion(), versions, monitoring())

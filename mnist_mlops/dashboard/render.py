@@ -72,6 +72,10 @@ def render(data: DashboardData) -> str:
         champion_figures={
             name: png_data_uri(content) for name, content in (data.champion.figures.items() if data.champion else [])
         },  # fmt: skip
+        monitoring_figures={
+            name: png_data_uri(content)
+            for name, content in (data.monitoring.figures.items() if data.monitoring else [])
+        },
     )
 
 
