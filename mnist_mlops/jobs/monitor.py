@@ -93,7 +93,7 @@ def run_monitor(config: MonitorConfig) -> Monitored:
         raise MnistMlopsError(f"no records in {folder} from {window}")
     previous = read_window(folder, start - length, start)
     tracking.use_tracking_uri()
-    versions = sorted(set(current["model_version"]) - {"unregistered"}, key=lambda version: int(version))
+    versions = sorted((v for v in set(current["model_version"]) if v.isdigit()), key=int)  # registered ones
     references, notes = baselines(versions)
     metrics = {f"window_{name}": value for name, value in profile(current).items()}
     if len(previous):

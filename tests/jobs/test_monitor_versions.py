@@ -68,6 +68,8 @@ def test_a_version_records_its_answers_on_validation_images_when_registered(stor
     assert table["confidence"].between(0.2, 1).all()  # a kNN's share of neighbours
     pixels = np.round(val.x * 255).astype(np.uint8).reshape(-1, 28, 28)
     assert np.allclose(table[["ink", "stroke", "size"]], features(pixels), equal_nan=True)
+    network = tracking.load_table(registry.source_run(registry.resolve("2")), BASELINE)  # LiteRT, 1,000 images
+    assert len(network) == 100 and network["confidence"].between(0.1, 1).all()
 
 
 def test_served_mnist_digits_are_like_the_baseline_and_marker_strokes_drift_from_it(store, tmp_path, monkeypatch,
