@@ -31,6 +31,7 @@ class Said:
     chart: dict[str, float] | None  # the ten probabilities (of the least sure digit of a number)
     seen: str | None  # a PNG file of what it saw, enlarged (after the sheet it found, for a whole frame)
     reading: str  # what it read, to compare the two models by: the number, or "" for none
+    request: str | None = None  # the request_id of its answer, when the inference log recorded it
 
 
 def outlined(image: bytes, sheet: list[list[int]], height: int) -> np.ndarray:
@@ -76,7 +77,7 @@ def said_by(source: Source, image: bytes, folder: Path) -> Said:
     except MnistMlopsError as error:
         return Said(f"**No answer:** {error}", None, None, "")
     if answer.get("refused"):
-        return Said(f"**No answer:** {answer['refused']}", None, None, "")
+        return Said(f"**No answer:** {answer['refused']}", None, None, "", answer.get("request_id"))
     digits = answer["digits"]
     least_sure = min(digits, key=lambda digit: max(digit["probabilities"]))
     chart = {str(digit): float(p) for digit, p in enumerate(least_sure["probabilities"])}
@@ -84,7 +85,7 @@ def said_by(source: Source, image: bytes, folder: Path) -> Said:
         text = f"## {answer['number']}\n{max(least_sure['probabilities']):.1%} sure"
     else:
         text = f"## {answer['number']}\n{len(digits)} digits; the chart is the least sure one's"
-    return Said(text, chart, seen_of(answer, image, folder), answer["number"])
+    return Said(text, chart, seen_of(answer, image, folder), answer["number"], answer.get("request_id"))
 
 
 def verdict(first: Said, second: Said) -> str:
@@ -102,6 +103,7 @@ def build_page(found: dict[str, Source]) -> gr.Blocks:
         gr.Markdown("# Draw a digit, or send a photo\nTwo models read it side by side.")
         judged = gr.Markdown(elem_id="verdict")
         shown = gr.State(None)  # the last image asked about, for a correction
+        asked = gr.State(None)  # the request_id of model A's answer to it (else B's), which a correction names
         with gr.Row():
             with gr.Column():
                 with gr.Tab("Draw"):
@@ -130,15 +132,16 @@ def build_page(found: dict[str, Source]) -> gr.Blocks:
         saved = gr.Markdown(elem_id="saved")
 
         pickers = [column[0] for column in columns]
-        outputs = [shown, *[part for column in columns for part in column[2:]], judged]
+        outputs = [shown, *[part for column in columns for part in column[2:]], judged, asked]
 
         def read(image: bytes | None, first: str, second: str) -> list:
             """Both models' answers to the image, and the verdict."""
             if image is None:
-                return [None, "", None, None, "", None, None, "Draw a digit or send a photo."]
+                return [None, "", None, None, "", None, None, "Draw a digit or send a photo.", None]
             folder = Path(seen_files.name)
             one, two = said_by(found[first], image, folder), said_by(found[second], image, folder)
-            return [image, one.text, one.chart, one.seen, two.text, two.chart, two.seen, verdict(one, two)]
+            return [image, one.text, one.chart, one.seen, two.text, two.chart, two.seen, verdict(one, two),
+                    one.request or two.request]  # fmt: skip
 
         def read_drawing(drawing: str | None, first: str, second: str) -> list:
             """Read what is on the canvas (blank when cleared: the models say why they read nothing)."""
@@ -148,14 +151,14 @@ def build_page(found: dict[str, Source]) -> gr.Blocks:
             """Read the photo as it was sent."""
             return read(None if path is None else Path(path).read_bytes(), first, second)
 
-        def save_correction(image: bytes | None, said: str) -> str:
-            """Add the last image and the number typed to the feedback set."""
+        def save_correction(image: bytes | None, said: str, request: str | None) -> str:
+            """Add the last image and the number typed to the feedback set, naming the request it corrects."""
             if image is None:
                 return "Draw a digit or send a photo first."
             said = said.strip()
             if not said.isdigit():
                 return f"Type the digits the image holds, such as 7 (not {said!r})."
-            name = add_correction(image, said)
+            name = add_correction(image, said, request)
             return f"Saved as {name}: the feedback set holds {correction_count()} images."
 
         canvas.change(read_drawing, [canvas, *pickers], outputs, api_name="read_drawing", trigger_mode="always_last",
@@ -164,5 +167,5 @@ def build_page(found: dict[str, Source]) -> gr.Blocks:
         for picker in pickers:
             picker.change(lambda image, *picked: read(image, *picked), [shown, *pickers], outputs, api_name=False,
                           show_progress="hidden")  # fmt: skip
-        save.click(save_correction, [shown, number], saved, api_name="save_correction")
+        save.click(save_correction, [shown, number, asked], saved, api_name="save_correction")
     return page

@@ -69,9 +69,10 @@ def add_corrections(images: list[bytes], number: str, request: str | None = None
     return names
 
 
-def add_correction(image: bytes, number: str) -> str:
-    """Add an image and the number it holds to the feedback set; return the new file's name."""
-    return add_corrections([image], number)[0]
+def add_correction(image: bytes, number: str, request: str | None = None) -> str:
+    """Add an image and the number it holds to the feedback set (naming the request whose answer it
+    corrects, if given); return the new file's name."""
+    return add_corrections([image], number, request)[0]
 
 
 def correction_count() -> int:
