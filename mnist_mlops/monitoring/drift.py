@@ -91,6 +91,7 @@ def drift_figure(samples: dict[str, pd.DataFrame], title: str) -> Figure:
         shown = long[long["measure"] == measure]
         if len(shown):
             sns.ecdfplot(shown, x="value", hue="sample", ax=axes)
+            sns.move_legend(axes, "lower right")  # placed, not sought ("best" weighs every point: a second a chart)
         axes.set(title=measure, xlabel=UNITS[measure], ylabel="share at or below")
     figure.suptitle(title)
     return figure
