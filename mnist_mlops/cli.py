@@ -256,7 +256,8 @@ def feedback() -> None:
 @feedback.command("add")
 @click.argument("images", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--label", required=True, help="The digits the images hold, such as 7 or 42.")
-@click.option("--request", help="The request_id of the answer they correct (from the answer or the inference log).")
+@click.option("--request", help="The request_id of the answer they correct (from the answer or the inference log): "
+              "monitor's live accuracy joins the two.")  # fmt: skip
 def feedback_add(images: tuple[str, ...], label: str, request: str | None) -> None:
     """Add PNG or JPEG images that hold LABEL to the feedback set the playground writes; every file is
     checked before any is added."""
