@@ -26,8 +26,8 @@ from mnist_mlops.stop import exit_if_stopped, exit_on_stop_signals
 
 
 class Cli(click.Group):
-    """A click group that turns the project's errors, and a tracking server's refusals, into a
-    one-line message and exit code 1."""
+    """A click group that turns the project's errors, and a tracking server's refusals and outages, into
+    a one-line message and exit code 1."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -37,9 +37,9 @@ class Cli(click.Group):
         except Exception as error:
             if not type(error).__module__.startswith("mlflow."):
                 raise
-            from mnist_mlops.tracking.access import refusal
+            from mnist_mlops.tracking.access import outage, refusal
 
-            if (message := refusal(error)) is None:
+            if (message := refusal(error) or outage(error)) is None:
                 raise
             raise click.ClickException(message) from error
 

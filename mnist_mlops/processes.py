@@ -73,6 +73,16 @@ def still_running(pids: list[int], seconds: float = 15) -> list[int]:
     return alive
 
 
+def kill(*started: subprocess.Popen) -> None:
+    """Kill processes started by start() and their trees with SIGKILL, as a crash would: none gets to
+    clean up or answer (a server may start groups of its own, so every process of the trees is sent it)."""
+    for pid in [pid for process in started for pid in tree_of(process)]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for process in started:
+        process.wait()
+
+
 def stop(*started: subprocess.Popen, seconds: float = STOP_SECONDS) -> bool:
     """Stop processes started by start() and their trees, together: SIGTERM to each group, then, after
     seconds, SIGKILL to every process of the trees still alive (a server may start groups of its own).

@@ -13,10 +13,12 @@ import mlflow
 import pandas as pd
 
 from mnist_mlops.data import Mnist
+from mnist_mlops.errors import TrackingOutage
 from mnist_mlops.evaluate.report import Report
 from mnist_mlops.models.arithmetic import Choice
 from mnist_mlops.sqlite_store import use_write_ahead_log
 from mnist_mlops.stop import exit_if_stopped
+from mnist_mlops.tracking import access
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"  # embedded store in the working directory
 # What the MLflow 3 UI reads to open an experiment on its training runs rather than its GenAI views.
@@ -75,15 +77,44 @@ def run(
     tags = {"git_commit": git_commit(), **tags}
     nested = nested or (mlflow.active_run() is not None and run_id is None)
     run_name = None if run_id else name
-    with mlflow.start_run(
-        run_id, run_name=run_name, nested=nested, tags=tags, log_system_metrics=system_metrics
+    with ended_through_outages(
+        run_id=run_id, run_name=run_name, nested=nested, tags=tags, log_system_metrics=system_metrics
     ) as active:
         if not nested:  # under `mlflow run` the run exists already and takes our name now
             mlflow.set_tag("mlflow.runName", name)
             mark_experiment(active.info.experiment_id)
-        with recording_errors():
-            yield active.info.run_id
-            exit_if_stopped()
+        yield active.info.run_id
+        exit_if_stopped()
+
+
+@contextlib.contextmanager
+def ended_through_outages(**start_run) -> Iterator[mlflow.ActiveRun]:
+    """mlflow.start_run(**start_run) whose failure tags the run with its error and ends it FAILED. If
+    the tracking server stops answering, the run is still ended (access.end_after_outage waits for
+    the server) and the job fails in one line that says how its run ended."""
+    run_id, failed = None, None
+    try:
+        with mlflow.start_run(**start_run) as active:
+            run_id = active.info.run_id
+            try:
+                yield active
+            except BaseException as error:  # a stop signal's exit too: its run ends FAILED
+                failed = error
+                if isinstance(error, Exception):
+                    tag_error(error)
+                raise
+    except Exception as error:
+        own = access.outage(failed) if failed is not None else None  # the job's error was the outage
+        if run_id is None and (said := access.outage(error)):
+            raise TrackingOutage(f"{said}; no run was started") from error
+        if run_id is None or not (own or access.outage(error)):
+            raise
+        said = own or (f"{error_text(failed)}; then " if failed is not None else "") + str(access.outage(error))
+        line = access.end_after_outage(run_id, None if failed is None else error_text(failed), said)
+        if failed is not None and not isinstance(failed, Exception):
+            raise failed from error  # a stop signal's exit keeps its code
+        if line:
+            raise TrackingOutage(line) from error
 
 
 def mark_experiment(experiment_id: str) -> None:
@@ -106,14 +137,19 @@ def active_run_id() -> str:
     return active_run().info.run_id
 
 
-@contextlib.contextmanager
-def recording_errors() -> Iterator[None]:
-    """Tag the active run with the error that ends it (the run itself then ends FAILED)."""
+def error_text(error: BaseException) -> str:
+    """The error tag of a run that error ended."""
+    return f"{type(error).__name__}: {error}"[:4000]
+
+
+def tag_error(error: BaseException) -> None:
+    """Tag the active run with the error that ends it (the run itself then ends FAILED); a tracking
+    server that does not answer is left to ended_through_outages."""
     try:
-        yield
-    except Exception as error:
-        mlflow.set_tag("error", f"{type(error).__name__}: {error}"[:4000])
-        raise
+        mlflow.set_tag("error", error_text(error))
+    except Exception as failed:
+        if access.outage(failed) is None:
+            raise
 
 
 def log_params(params: dict) -> None:

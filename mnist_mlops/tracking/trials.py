@@ -15,12 +15,12 @@ from mnist_mlops.sqlite_store import absolute_uri
 from mnist_mlops.tracking.runs import (
     active_run,
     download,
+    ended_through_outages,
     git_commit,
     log_epoch,
     log_file,
     log_metrics,
     log_params,
-    recording_errors,
 )
 
 
@@ -53,12 +53,9 @@ def child_run(parent: Parent, name: str) -> Iterator[str]:
         os.environ.setdefault(variable, value)
     mlflow.set_tracking_uri(parent.tracking_uri)
     tags = {"git_commit": git_commit()}
-    with (
-        mlflow.start_run(
-            experiment_id=parent.experiment_id, parent_run_id=parent.run_id, nested=True, run_name=name, tags=tags
-        ) as active,
-        recording_errors(),
-    ):
+    with ended_through_outages(
+        experiment_id=parent.experiment_id, parent_run_id=parent.run_id, nested=True, run_name=name, tags=tags
+    ) as active:
         yield active.info.run_id
 
 

@@ -1,10 +1,8 @@
-"""The search engine: Hyperopt trials of one family, each fitted and scored on validation, recorded
-through the tracking object passed in, checkpointed so a killed search can resume, and the best
-trial chosen on validation. The tune job, the benchmarks and the Spark workers all run this code.
-
-Trials run one by one in this process, or in parallel on Spark (SparkTrials). Either way a trial
-is a self-contained function that opens its own nested run; the checkpoint, which runs here,
-numbers the trials and saves them on the parent run.
+"""The search engine: Hyperopt trials of one family, each fitted and scored on validation, recorded through
+the tracking object passed in, checkpointed so a killed search can resume, and the best trial chosen on
+validation. The tune job, the benchmarks and the Spark workers all run this code. Trials run one by one in
+this process, or in parallel on Spark (SparkTrials). Either way a trial is a self-contained function that
+opens its own nested run; the checkpoint, which runs here, numbers the trials and saves them on the parent run.
 """
 
 import contextlib
@@ -23,7 +21,7 @@ from hyperopt.fmin import generate_trial
 from mnist_mlops import models
 from mnist_mlops.config import TuneConfig, job_defaults
 from mnist_mlops.data import Mnist, load_mnist
-from mnist_mlops.errors import MnistMlopsError
+from mnist_mlops.errors import MnistMlopsError, TrackingOutage
 from mnist_mlops.evaluate.metrics import split_metrics
 from mnist_mlops.train.fitting import Fitted, fit, ignore_epoch
 from mnist_mlops.tuning import spark
@@ -185,6 +183,8 @@ def make_objective(config: TuneConfig, tracking):
                 tracking.log_metrics({**scores, "val_predict_seconds": seconds})
                 if pruned:
                     tracking.tag_trial(run_id, {"pruned": "true", "pruned_after_epoch": str(pruned[0])})
+        except TrackingOutage:  # not the trial's failure: the search stops, and --resume runs it again
+            raise
         except Exception as error:  # a failing trial is recorded as failed and the search goes on
             error_text = f"{type(error).__name__}: {error}"
             return {"status": STATUS_FAIL, "error": error_text, "params": params, "run_id": run_id}

@@ -2,7 +2,6 @@
 request that reads mnist-digits' aliases. Only "does not exist" means "no champion"; any other failure
 fails the command in one line, moves no alias, and leaves the version undecided and no run RUNNING."""
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from mnist_mlops.jobs.registry import promote_version
 from mnist_mlops.jobs.tune import run_search
 from mnist_mlops.playground.models import sources
 from tests.conftest import REPO
-from tests.fault_proxy import FaultProxy
+from tests.fault_proxy import FaultProxy, through
 
 ALIASES = "/api/2.0/mlflow/registered-models/get"  # how every reader of @champion and @challenger asks
 FEW_RETRIES = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0"}  # fail in seconds
@@ -42,19 +41,6 @@ def aliases_fail(tracking_server, monkeypatch):
     with FaultProxy(tracking_server) as proxy:
         proxy.faults[ALIASES] = 503
         yield proxy
-
-
-@contextlib.contextmanager
-def through(proxy: FaultProxy, tracking_server: str):
-    """This process's MLflow calls go through the proxy for the block (set_tracking_uri sets the
-    environment variable too, which the jobs read)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", proxy.url)
-        mlflow.set_tracking_uri(proxy.url)
-        try:
-            yield
-        finally:
-            mlflow.set_tracking_uri(tracking_server)
 
 
 def test_a_failed_champion_read_is_an_error_not_a_promotion(champion_v1, tracking_server, aliases_fail, tmp_path):
