@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import mlflow
+import psutil
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -52,6 +53,8 @@ def log_a_run(url: str, tmp_path: Path) -> str:
 
 def test_ctrl_c_stops_the_server_cleanly_and_keeps_what_it_recorded(servers, tmp_path):
     process, url, tree = start_server(servers, tmp_path)
+    # the command, `mlflow server` and uvicorn: no job runner (huey consumers), which nothing here uses
+    assert len(tree) == 3 and not [pid for pid in tree if "huey" in " ".join(psutil.Process(pid).cmdline())]
     run_id = log_a_run(url, tmp_path)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
     _, stderr = process.communicate(timeout=60)
