@@ -81,7 +81,8 @@ def editor_work(auth_server):
     """As the editor: a network trained and registered (which creates mnist-digits, so the editor
     manages it), a 2-trial search on Spark, whose workers log the nested trials with the editor's
     login, that registers its best, and the champion's robustness report on the whole test set (as
-    rows: quick), which tags its version; then the reader may read the registered model."""
+    rows, its corruptions only: quick), which tags its version; then the reader may read the registered
+    model."""
     url, _, _ = auth_server
     data = ["--limit", "1000", "--experiment", EXPERIMENT]
     on_spark = ["--backend", "spark", "--study", "on-spark"]
@@ -89,7 +90,7 @@ def editor_work(auth_server):
         mnist_mlops(url, EDITOR, "train", "--arch", "fast", "--epochs", "1", "--register", "--quiet", *data),
         mnist_mlops(url, EDITOR, "tune", "--family", "logreg", "--max-evals", "2", *on_spark, "--quiet", *data),
         mnist_mlops(
-            url, EDITOR, "robustness", "--input-format", "rows", "--paper-images", "100", "--experiment", EXPERIMENT
+            url, EDITOR, "robustness", "--input-format", "rows", "--suite", "corruptions", "--experiment", EXPERIMENT
         ),
     ]
     grant(url, "registered_model", "mnist-digits", READER[0], "READ")

@@ -21,13 +21,14 @@ SMALL = {"limit": 1000, "seed": 4, "experiment": "dash"}
 
 @pytest.fixture(scope="module")
 def store_with_every_kind(tmp_path_factory, temporary_store):
-    """Baselines, a network, a TPE and a random search, and a registered champion."""
+    """Baselines, a network, a TPE and a random search, and a registered champion with its robustness
+    report (20 photos of each kind of paper: the page shows the figure, whatever it is)."""
     with temporary_store(tmp_path_factory.mktemp("dash")) as uri:
         run_baselines(BaselineConfig(model="all", **SMALL))
         run_training(TrainConfig(arch="mlp", hidden=(32,), epochs=2, quiet=True, augment=False, **SMALL))
         tpe = run_search(TuneConfig(family="knn", algo="tpe", max_evals=3, quiet=True, **SMALL))
         run_search(TuneConfig(family="knn", algo="random", max_evals=3, quiet=True, **SMALL))
-        run_robustness(RobustnessConfig(input_format="rows", paper_images=100, experiment=SMALL["experiment"]))
+        run_robustness(RobustnessConfig(input_format="rows", paper_images=20, experiment=SMALL["experiment"]))
         yield uri, tpe
 
 

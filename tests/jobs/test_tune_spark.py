@@ -28,8 +28,9 @@ def children_of(parent_id: str):
 
 @pytest.fixture(scope="module")
 def spark_search(tracking_server):
-    """Six random-forest trials, two at a time on local[2], logged by the Spark workers to a tracking server."""
-    return run_search(TuneConfig(family="rf", max_evals=6, limit=3000, seed=3, **SPARK))
+    """Six random-forest trials on 1,000 images, two at a time on local[2], logged by the Spark workers to a
+    tracking server."""
+    return run_search(TuneConfig(family="rf", max_evals=6, limit=1000, seed=3, **SPARK))
 
 
 def test_every_trial_is_a_nested_run_with_all_its_metrics(spark_search):
