@@ -11,10 +11,11 @@ DEV := $(VENV)/.installed-dev
 run: $(INSTALLED)  ## the main job, tracked in sqlite:///mlflow.db in this folder
 	$(BIN)/mnist-mlops pipeline
 
-# -n auto --dist loadscope: a worker per core, each test module on one worker (its fixtures made once);
+# -n auto --dist loadscope: a worker per core, each test module on one worker (its fixtures made once),
+# in the order tests/conftest.py sets (--no-loadscope-reorder: slow modules first, not the most tests);
 # --durations: the slowest tests in every run's output; --fail-on-skip: a skipped test fails the run
 # unless tests/conftest.py lists it with its reason.
-PYTEST := $(BIN)/python -m pytest -n auto --dist loadscope --durations=25
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadscope --no-loadscope-reorder --durations=25
 
 test: $(DEV) browser postgres  ## the whole test suite, slow tests included (what CI runs)
 	$(PYTEST) --fail-on-skip
