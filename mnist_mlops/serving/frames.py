@@ -8,9 +8,17 @@ import cv2
 import numpy as np
 
 from mnist_mlops.serving.decoding import Picture
-from mnist_mlops.serving.images import Digit, InputError, digits_of, groups_of, read_digits, strokes_of
+from mnist_mlops.serving.images import (
+    Digit,
+    InputError,
+    digits_of,
+    groups_of,
+    outline_band,
+    read_digits,
+    strokes_of,
+    without_printed,
+)
 from mnist_mlops.serving.ink import SHARP, steepness_of
-from mnist_mlops.serving.lines import printed
 from mnist_mlops.serving.sheet import find_sheet
 
 FIND_SIDE = 200  # pixels of the page's shorter side where its digit is looked for (a digit 8% of it is 16 tall)
@@ -61,18 +69,16 @@ def on_border(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return (left <= near) | (top <= near) | (left + width >= shape[1] - near) | (top + height >= shape[0] - near)
 
 
-def soft_edged(labels: np.ndarray, stats: np.ndarray, gray: np.ndarray) -> np.ndarray:
-    """Which parts' outlines fall softly (a shadow's corner or a finger's, which the paper's closing
-    leaves as ink), not at an ink's sharp edge: the brightness falls around most of each by less than
-    SHARP of the paper's per pixel."""
+def soft_edged(labels: np.ndarray, stats: np.ndarray, parts: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """Which of the parts asked about have outlines that fall softly (a shadow's corner or a finger's,
+    which the paper's closing leaves as ink), not at an ink's sharp edge: the brightness falls around
+    most of each by less than SHARP of the paper's per pixel."""
     steepness = steepness_of(gray)
     soft = np.zeros(len(stats), bool)
-    for part in range(1, len(stats)):
+    for part in np.flatnonzero(parts):
         left, top, width, height = stats[part, :4]
         around = np.s_[max(0, top - 3) : top + height + 3, max(0, left - 3) : left + width + 3]
-        mask = (labels[around] == part).astype(np.uint8)
-        outline = (cv2.dilate(mask, np.ones((5, 5), np.uint8)) - cv2.erode(mask, np.ones((3, 3), np.uint8))) > 0
-        soft[part] = np.median(steepness[around][outline]) < SHARP
+        soft[part] = np.median(steepness[around][outline_band(labels[around] == part)]) < SHARP
     return soft
 
 
@@ -84,14 +90,16 @@ def straight_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return across, cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
 
 
-def box_sides(labels: np.ndarray, stats: np.ndarray, across: np.ndarray, down: np.ndarray) -> np.ndarray:
-    """Which parts are a form box's sides: thin, and running from one printed line to another across
-    their way (a side down the page from the row's top line to its bottom line; a stroke of a digit
-    touching a line is not straight between two)."""
+def box_sides(
+    labels: np.ndarray, stats: np.ndarray, parts: np.ndarray, across: np.ndarray, down: np.ndarray
+) -> np.ndarray:
+    """Which of the parts asked about are a form box's sides: thin, and running from one printed line
+    to another across their way (a side down the page from the row's top line to its bottom line; a
+    stroke of a digit touching a line is not straight between two)."""
     near = np.ones((5, 5), np.uint8)
     across, down = cv2.dilate(across, near), cv2.dilate(down, near)
     sides = np.zeros(len(stats), bool)
-    for part in range(1, len(stats)):
+    for part in np.flatnonzero(parts):
         left, top, width, height = stats[part, :4]
         rows, columns = slice(top, top + height), slice(left, left + width)
         if width <= THIN_SIDE * height:  # down the page: its top and bottom rows on lines across
@@ -115,8 +123,8 @@ def digit_parts(
     count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
     placed = ~on_border(stats, strokes.shape) & (np.arange(count) > 0)
     if gray is not None:
-        placed &= ~soft_edged(labels, stats, gray)
-    placed &= ~box_sides(labels, stats, *lines)
+        placed &= ~soft_edged(labels, stats, placed, gray)
+    placed &= ~box_sides(labels, stats, placed, *lines)
     likely = np.flatnonzero(digit_like(stats, SPECK * min(strokes.shape)) & placed)
     if not likely.size:
         raise InputError("no digit: the sheet holds only paper, lines or shadow")
@@ -165,8 +173,7 @@ def isolated(crop: np.ndarray) -> list[Digit]:
     working size, with what else was on the crop (a box's sides, text, rules) left out. Boxes are in
     the crop's pixels."""
     _, ink, strokes, shrink = strokes_of(crop, lines=False, paper=True)
-    found = printed(strokes) if strokes.any() else strokes
-    strokes, ink = strokes & (1 - found), np.where(found > 0, 0, ink)
+    ink, strokes, found = without_printed(ink, strokes)
     keep, _ = digit_parts(strokes, (found, found))  # lines.py's are printed whichever way they run
     ink = ink * cv2.dilate(keep.astype(np.uint8), np.ones((5, 5), np.uint8))
     return digits_of(ink, groups_of(keep.astype(np.uint8)), shrink)

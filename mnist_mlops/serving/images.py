@@ -130,17 +130,17 @@ def groups_of(strokes: np.ndarray) -> list[np.ndarray]:
     return [masks[index] for index in kept if spans[index][3] - spans[index][2] >= least]
 
 
+def outline_band(mask: np.ndarray) -> np.ndarray:
+    """The band along a mask's outline, two pixels out and one in: where an ink's edge or a shadow's fade is."""
+    mask = mask.astype(np.uint8)
+    return (cv2.dilate(mask, np.ones((5, 5), np.uint8)) - cv2.erode(mask, np.ones((3, 3), np.uint8))) > 0
+
+
 def sharp_edged(gray: np.ndarray, groups: list[np.ndarray]) -> list[np.ndarray]:
     """The groups whose outline is an ink's edge, not a shadow's: the brightness falls there by at
     least SHARP of the paper's per pixel (at a 160-pixel scale), where a soft shadow fades slowly."""
     steepness = steepness_of(gray)
-    kept = []
-    for group in groups:
-        mask = group.astype(np.uint8)
-        outline = (cv2.dilate(mask, np.ones((5, 5), np.uint8)) - cv2.erode(mask, np.ones((3, 3), np.uint8))) > 0
-        if np.percentile(steepness[outline], 90) >= SHARP:
-            kept.append(group)
-    return kept
+    return [group for group in groups if np.percentile(steepness[outline_band(group)], 90) >= SHARP]
 
 
 def stroke_width(group: np.ndarray) -> float:
@@ -200,10 +200,18 @@ def strokes_of(
     gray = smoothed(gray) if paper else dark_on_light(smoothed(gray))
     ink = despeckle(full_contrast(ink_of(gray)))
     strokes = (ink > STROKE).astype(np.uint8)
-    if lines and min(strokes.shape) >= LINE_SIDE and strokes.any():
-        found = printed(strokes)
-        strokes, ink = strokes & (1 - found), np.where(found > 0, 0, ink)
+    if lines:
+        ink, strokes, _ = without_printed(ink, strokes)
     return gray, ink, strokes, shrink
+
+
+def without_printed(ink: np.ndarray, strokes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An image's ink and stroke mask with its printed lines and boxes (lines.py) taken out, and those
+    lines' mask (none on an image too small to hold one)."""
+    if min(strokes.shape) < LINE_SIDE or not strokes.any():
+        return ink, strokes, np.zeros_like(strokes)
+    found = printed(strokes)
+    return np.where(found > 0, 0, ink), strokes & (1 - found), found
 
 
 def marks(gray: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], float]:
