@@ -116,24 +116,43 @@ def scatter(img, cover, rng, mm, keep_clear: Callable) -> list[str]:
     return placed
 
 
+def _thumb_paint(skin: np.ndarray, length: float, width: float, mm: float):
+    """Paint for a thumb along +u, tip at u = length / 2: it widens towards the hand, a nail near the tip."""
+    tip = length / 2 - width / 2
+
+    def paint(u, v):
+        half = width / 2 * (1 + 0.35 * np.clip((tip - u) / length, 0, 1))
+        beyond = np.maximum(u - tip, 0)
+        alpha = np.clip(half - np.hypot(beyond, v) + 0.5, 0, 1) * (u > -length / 2)
+        across = np.clip(np.abs(v) / half, 0, 1)
+        # Skin is matte and reddens where it turns away: darker, warmer sides, a soft sheen on top.
+        shade = 0.7 + 0.3 * np.sqrt(1 - across**2) + 0.08 * np.exp(-((((v / half) + 0.3) / 0.3) ** 2))
+        colour = skin * shade[..., None] * (1 - across[..., None] ** 3 * np.float32([0.0, 0.15, 0.2]))
+        crease = np.exp(-(((u - tip + 28 * mm) / (0.8 * mm)) ** 2)) * (1 - across) * 0.25
+        colour *= (1 - crease)[..., None]
+        nail = _rounded_box(u - (tip - 2 * mm), v, 14 * mm, width * 0.62, width * 0.3)
+        nail_colour = np.float32([0.95, 0.8, 0.78]) * (0.9 + 0.15 * np.sqrt(1 - across**2))[..., None]
+        return alpha, colour * (1 - nail[..., None]) + nail[..., None] * nail_colour
+
+    return paint
+
+
 def thumb(img: np.ndarray, cover: np.ndarray, rng: np.random.Generator, mm: float, edge_point, inward) -> None:
     """A hand holding the sheet: the palm off the edge at `edge_point`, the thumb reaching `inward` over it."""
     skin = np.float32(SKIN[rng.integers(len(SKIN))])
-    width, inside = rng.uniform(20, 26) * mm, rng.uniform(12, 28) * mm
-    angle = float(np.arctan2(inward[1], inward[0])) + rng.uniform(-0.3, 0.3)
-    length = 90 * mm
-    centre = np.asarray(edge_point) + np.array([np.cos(angle), np.sin(angle)]) * (inside - length / 2)
-    palm_centre = centre - np.array([np.cos(angle), np.sin(angle)]) * length * 0.55
+    width, inside = rng.uniform(19, 24) * mm, rng.uniform(15, 30) * mm
+    angle = float(np.arctan2(inward[1], inward[0])) + rng.uniform(-0.5, 0.5)
+    direction = np.array([np.cos(angle), np.sin(angle)])
+    length = 75 * mm
+    centre = np.asarray(edge_point) + direction * (inside - length / 2)
+    # The ball of the thumb and the palm, off the sheet's edge, turned a little to one side.
+    palm_centre = (
+        centre - direction * length * 0.6 + np.array([-direction[1], direction[0]]) * rng.uniform(-15, 15) * mm
+    )
 
     def palm(u, v):
-        alpha = np.clip(1 - np.hypot(u / (50 * mm), v / (42 * mm)), 0, 0.02) / 0.02
-        return alpha, skin * (0.8 + 0.2 * np.clip(1 - np.abs(v) / (42 * mm), 0, 1))[..., None]
+        alpha = np.clip((1 - np.hypot(u / (45 * mm), v / (38 * mm))) * 20, 0, 1)
+        return alpha, skin * (0.75 + 0.25 * np.clip(1 - np.abs(v) / (38 * mm), 0, 1))[..., None]
 
-    def digit_of_hand(u, v):
-        alpha = _rounded_box(u, v, length, width, width / 2)
-        colour = skin * _cylinder(v, width / 2)[..., None] * 0.85
-        nail = _rounded_box(u - (length / 2 - 9 * mm), v, 13 * mm, width * 0.6, width * 0.28)
-        return alpha, colour * (1 - nail[..., None]) + nail[..., None] * np.float32([0.93, 0.78, 0.75])
-
-    _stamp(img, cover, palm_centre, angle, 70 * mm, palm, 4 * mm)
-    _stamp(img, cover, centre, angle, length / 2, digit_of_hand, 3 * mm)
+    _stamp(img, cover, palm_centre, angle, 50 * mm, palm, 4 * mm)
+    _stamp(img, cover, centre, angle, length / 2 + width, _thumb_paint(skin, length, width, mm), 3 * mm)
