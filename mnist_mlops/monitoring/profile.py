@@ -23,6 +23,10 @@ COLUMNS = ["request_id", "model_version", "input_kind", "digit", "number", "prob
 SLICE = timedelta(hours=1)  # a window is read this much at a time: only a slice's images are in memory at once
 MEASURED = 2000  # records of a slice whose images are measured (evenly spread): plenty for a two-sample test
 KINDS = ("pixels", "image")
+# The served answers' probabilities carry 6 decimals (serving/model.py) and a version's baseline is recorded
+# from them, while the log keeps them whole: compared unrounded, every answer rounded up to 1 in the baseline
+# (15% of a good network's) would be a drift of the confidence.
+CONFIDENCE_DECIMALS = 6
 ALL = "all"  # the profile row of every version together
 
 
@@ -48,7 +52,7 @@ def records(table: pa.Table) -> pd.DataFrame:
     measured = np.full((len(seen), len(FEATURES)), np.nan)
     measured[chosen] = per_record(values, seen[chosen], np.add) / seen[chosen, None]
     frame = table.drop_columns(["probabilities", "seen"]).to_pandas()
-    frame["confidence"] = per_record(tops[:, None], counts, np.minimum)[:, 0]
+    frame["confidence"] = np.round(per_record(tops[:, None], counts, np.minimum)[:, 0], CONFIDENCE_DECIMALS)
     frame[list(FEATURES)] = measured
     frame["model_version"] = frame["model_version"].fillna("unregistered")
     return frame

@@ -5,6 +5,8 @@ import numpy as np
 import pyarrow as pa
 
 from mnist_mlops.monitoring import profile
+from mnist_mlops.monitoring.baseline import baseline
+from mnist_mlops.monitoring.drift import sample_drift
 from mnist_mlops.monitoring.images import features
 from mnist_mlops.serving.inference_log import Answered, table_of
 
@@ -38,3 +40,17 @@ def test_at_most_measured_records_images_are_measured_evenly_spread(monkeypatch)
     assert list(np.flatnonzero(frame["ink"].notna())) == [0, 5, 10, 15, 20]
     assert np.allclose(frame["ink"].dropna(), features(images[[0, 5, 10, 15, 20]])[:, 0])
     assert frame["confidence"].notna().all()  # every record's answer counts
+
+
+def test_confidence_is_compared_at_the_served_answers_six_decimals():
+    """The log keeps probabilities whole, a baseline is recorded from answers rounded to 6 decimals: a sure
+    answer is 1 in both, so a window of the same answers does not drift from its baseline."""
+    proba = np.zeros((200, 10))
+    proba[:, 0] = 1 - np.logspace(-2, -9, 200)  # the surest third rounds up to 1
+    proba[:, 1] = 1 - proba[:, 0]
+    logged = profile.records(table_of(Answered(0.0, "r1", "3", "m-1", "pixels", 5.0, proba, np.ones(200, np.int64),
+                                               None, None)))  # fmt: skip
+    recorded = baseline(proba.round(6), np.zeros((200, 784)))  # as record_baseline gets them from the answers
+    assert np.allclose(logged["confidence"], recorded["confidence"], rtol=0, atol=2e-6)  # float32 in the log
+    assert (logged["confidence"] == 1).mean() > 0.3 and (recorded["confidence"] == 1).mean() > 0.3
+    assert sample_drift(logged["confidence"].to_numpy(), recorded["confidence"].to_numpy(), 100)["distance"] <= 0.01
