@@ -45,6 +45,7 @@ bench: $(DEV)  ## speed, accuracy and memory figures into bench/results/
 	$(BIN)/python -m bench.spark
 	$(BIN)/python -m bench.serving
 	$(BIN)/python -m bench.inference_log
+	$(BIN)/python -m bench.production_loop
 	$(BIN)/python -m bench.robustness
 	$(BIN)/python -m bench.team_server
 	$(BIN)/python -m bench.reliability
