@@ -34,6 +34,8 @@ GROW = 0.15  # of the digit's height: a part lying mostly within its box grown t
 GAP = 0.08  # of the digit's height: a part this near it is a broken-off piece of it (an 8's loop)...
 GREW = 1.4  # ...if the digit's box grows no more than this with it (a printed word beside it would)
 NUMBER_PART = 0.5  # of the tallest mark's height: a mark in line with it and this tall is another digit
+REACH = 4  # pixels of the page where the digit is looked for: a stroke's pixels lie this near an ink's sharp edge
+# (half a marker's width); a shadow's inside lies farther from any
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,27 @@ def soft_edged(labels: np.ndarray, stats: np.ndarray, parts: np.ndarray, gray: n
     return soft
 
 
+def near_sharp_edges(strokes: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """The stroke mask where it lies within REACH of an ink's sharp edge: a finger's shadow touching the
+    digit, which the paper's closing leaves as ink, is parted from it (its inside fades far from any)."""
+    sharp = (steepness_of(gray) >= SHARP).astype(np.uint8)
+    return strokes & cv2.dilate(sharp, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * REACH + 1,) * 2))
+
+
 def straight_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A mask's straight runs across and down the image at least LINE_RUN of its shorter side long:
     printed lines on a flattened page (rules, a row of boxes' top and bottom, a margin)."""
     run = round(LINE_RUN * min(mask.shape))
     across = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
     return across, cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
+
+
+def across_lines(strokes: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """The stroke mask with printed lines taken out, and filled in again where a stroke crossed one (the
+    line's band between the stroke's pieces on either side), so that a digit written over rules stays whole."""
+    kept = strokes & (1 - lines)
+    bridged = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    return kept | (bridged & lines)
 
 
 def box_sides(
@@ -157,10 +174,12 @@ def digit_parts(
 def marks_box(page: np.ndarray) -> tuple[int, int, int, int]:
     """The box (left, top, right, bottom) in the page's pixels around its digit or number, with paper
     around. On the flattened page printed lines run along its sides: long straight runs across or down
-    it are taken out first (on a crop, printed lines are told from strokes by lines.py)."""
-    gray, _, strokes, shrink = strokes_of(page, lines=False, side=FIND_SIDE, paper=True)
+    it are taken out first (on a crop, printed lines are told from strokes by lines.py), and so is what
+    lies far from any sharp edge (a shadow's inside)."""
+    gray, _, strokes, shrink = strokes_of(page, lines=False, side=FIND_SIDE, paper=True, page=True)
+    strokes = near_sharp_edges(strokes, gray)
     lines = straight_runs(strokes)
-    strokes = strokes & (1 - cv2.dilate(lines[0] | lines[1], np.ones((3, 3), np.uint8)))
+    strokes = across_lines(strokes, cv2.dilate(lines[0] | lines[1], np.ones((3, 3), np.uint8)))
     _, (left, top, right, bottom) = digit_parts(strokes, lines, gray)
     margin = AROUND * max(right - left, bottom - top)
     box = np.array([left - margin, top - margin, right + margin, bottom + margin]) / shrink

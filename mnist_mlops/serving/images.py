@@ -34,6 +34,8 @@ EDGE = 0.2  # share of full contrast: a digit's box holds its pixels above it, s
 THINNEST = 1.0  # pixels in 28x28: strokes thinner than any MNIST digit's (1.4 is its 1st percentile)...
 TYPICAL = 2.3  # ...are widened to MNIST's median
 THICKEST = 4.8  # pixels in 28x28: MNIST's 99th percentile; a marker's thicker strokes are thinned to it
+LIGHTEST = 0.25  # of full contrast: a photo's strokes are evened to their darkest, ink lighter than this as if
+# it were this dark (a faint speck beside a stroke stays faint)
 RESAMPLING = cv2.INTER_AREA  # averaging: no aliasing when a large digit is shrunk to 20x20
 SMALLEST = 0.1  # of the image's shorter side: a shorter mark is a speck, whatever else there is
 MIN_HEIGHT = 0.4  # of the tallest: a shorter group is a speck, a dot or a fragment, not a digit
@@ -152,7 +154,8 @@ def stroke_width(group: np.ndarray) -> float:
 
 def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
     """One group's ink (its strokes and their soft edges) cropped to it, scaled into a 20x20 box and
-    centred by mass in 28x28, in 256 levels, as MNIST's digits were. Strokes that would come out
+    centred by mass in 28x28, in 256 levels, as MNIST's digits were. A photo's strokes are evened
+    to their darkest (a fading tail, a faint part of a scan); strokes that would come out
     thinner than any of MNIST's (a fine pen, a large digit) are first widened to its usual width, and
     strokes thicker than nearly all of MNIST's (a marker) thinned to that width."""
     near = cv2.dilate(group.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
@@ -160,6 +163,8 @@ def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
     rows, columns = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
     scale = 20 / max(rows[-1] + 1 - rows[0], columns[-1] + 1 - columns[0])
     width = stroke_width(group)
+    if min(ink.shape) >= LINE_SIDE:  # an MNIST-sized image is in MNIST's form
+        digit = even_pressure(digit, width)
     if min(ink.shape) >= LINE_SIDE and width * scale < THINNEST:  # an MNIST-sized image is in MNIST's form
         wider = round(TYPICAL / scale - width) | 1
         digit = cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (wider, wider)))
@@ -172,6 +177,13 @@ def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
     size = (max(1, round(digit.shape[1] * scale)), max(1, round(digit.shape[0] * scale)))
     frame = centre_by_mass(np.clip(cv2.resize(digit, size, interpolation=RESAMPLING), 0, 1))
     return np.round(frame * 255) / 255  # 8-bit, as MNIST's: a PNG of it holds exactly what the model saw
+
+
+def even_pressure(digit: np.ndarray, width: float) -> np.ndarray:
+    """Ink as dark along every stroke as at its darkest, as MNIST's strokes are: each pixel over the
+    darkest ink within a stroke's width of it, so that a pen's fading tail or a scan's faint part stays."""
+    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (round(2 * width) | 1,) * 2)
+    return np.clip(digit / np.maximum(cv2.dilate(digit, reach), LIGHTEST), 0, 1)
 
 
 def centre_by_mass(digit: np.ndarray) -> np.ndarray:
@@ -187,15 +199,18 @@ def centre_by_mass(digit: np.ndarray) -> np.ndarray:
 
 
 def strokes_of(
-    gray: np.ndarray, lines: bool = True, side: int = WORK_SIDE, paper: bool = False
+    gray: np.ndarray, lines: bool = True, side: int = WORK_SIDE, paper: bool = False, page: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """A (h, w) grayscale image at the working size (side pixels on its shorter side at most), dark on
     light (a light digit on a dark ground inverted, unless it is known to be paper: a sheet's page in
     shadow is dark too); its ink; its stroke mask (printed lines taken out, unless lines is False); and
-    that size's scale."""
+    that size's scale. A whole page shrunk far keeps its thin strokes as dark as they were (each pixel
+    first takes the darkest within the shrink's reach), where averaging would fade a fine pencil away."""
     check_ink(gray)
     shrink = min(1.0, side / min(gray.shape))
     if shrink < 1:
+        if page:
+            gray = cv2.erode(gray, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (round(1 / shrink) | 1,) * 2))
         gray = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
     gray = smoothed(gray) if paper else dark_on_light(smoothed(gray))
     ink = despeckle(full_contrast(ink_of(gray)))

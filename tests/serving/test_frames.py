@@ -1,0 +1,42 @@
+"""The page of a whole frame, where its digit is looked for: strokes crossing printed rules stay whole,
+a shadow touching the digit is parted from it, and a thin faint stroke survives the page's shrinking."""
+
+import cv2
+import numpy as np
+
+from mnist_mlops.serving.frames import across_lines, near_sharp_edges
+from mnist_mlops.serving.images import strokes_of
+
+
+def test_a_stroke_crossing_a_printed_rule_stays_whole_and_the_rule_goes():
+    strokes = np.zeros((200, 200), np.uint8)
+    strokes[100:102, :] = 1  # a rule across the page
+    strokes[60:140, 90:94] = 1  # a 1 written over it
+    lines = cv2.dilate(np.pad(np.ones((2, 200), np.uint8), ((100, 98), (0, 0))), np.ones((3, 3), np.uint8))
+    kept = across_lines(strokes, lines)
+    count, _ = cv2.connectedComponents(kept)
+    assert count == 2  # the background and the 1, in one piece
+    assert kept[100:102, :80].sum() == 0 and kept[100:102, 110:].sum() == 0  # the rule away from it is gone
+
+
+def test_a_soft_shadow_touching_a_stroke_is_parted_from_it():
+    gray = np.full((200, 200), 0.9, np.float32)
+    shadow = cv2.GaussianBlur(cv2.circle(np.zeros_like(gray), (140, 100), 30, 1.0, -1), (0, 0), 8)
+    gray *= 1 - 0.5 * shadow  # a finger's shadow reaching the stroke
+    cv2.line(gray, (100, 40), (100, 160), 0.1, 4)  # the stroke, sharp-edged
+    strokes = ((gray < 0.6) | (shadow > 0.5)).astype(np.uint8)
+    kept = near_sharp_edges(strokes, gray)
+    assert kept[40:160, 98:103].mean() > 0.95  # the stroke stays
+    assert kept[90:110, 130:150].sum() == 0  # the shadow's inside goes
+
+
+def test_a_thin_faint_pencil_line_survives_the_page_shrinking():
+    """A 1-pixel line 0.2 darker than its grainy paper on an 800x1100 page, shrunk 4 times to look for
+    the digit: averaged, it fades below the strokes' threshold; its darkest pixels kept, it is a stroke."""
+    rng = np.random.default_rng(0)
+    page = (0.85 + cv2.GaussianBlur(rng.normal(0, 0.02, (1100, 800)), (0, 0), 1)).astype(np.float32)
+    cv2.line(page, (300, 400), (420, 700), 0.65, 1)
+    for whole_page, found in ((False, 0.0), (True, 1.0)):
+        _, _, strokes, shrink = strokes_of(page, lines=False, side=200, paper=True, page=whole_page)
+        along = [(round(y * shrink), round((300 + (y - 400) * 0.4) * shrink)) for y in range(420, 690, 20)]
+        assert np.mean([strokes[y - 1 : y + 2, x - 3 : x + 4].any() for y, x in along]) == found
