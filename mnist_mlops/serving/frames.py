@@ -35,7 +35,8 @@ GAP = 0.08  # of the digit's height: a part this near it is a broken-off piece o
 GREW = 1.4  # ...if the digit's box grows no more than this with it (a printed word beside it would)
 NUMBER_PART = 0.5  # of the tallest mark's height: a mark in line with it and this tall is another digit
 REACH = 4  # pixels of the page where the digit is looked for: a stroke's pixels lie this near an ink's sharp edge
-# (half a marker's width); a shadow's inside lies farther from any
+# (half a marker's width on a digit up to 30% of the page); a shadow's inside lies farther from any
+BRIDGE = 7  # pixels there: wider than a printed rule's band once taken out (the rule and a pixel each side)
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,15 @@ def soft_edged(labels: np.ndarray, stats: np.ndarray, parts: np.ndarray, gray: n
 
 
 def near_sharp_edges(strokes: np.ndarray, gray: np.ndarray) -> np.ndarray:
-    """The stroke mask where it lies within REACH of an ink's sharp edge: a finger's shadow touching the
-    digit, which the paper's closing leaves as ink, is parted from it (its inside fades far from any)."""
+    """The stroke mask where it lies within REACH of an ink's sharp edge, or is enclosed by what does (a
+    bold stroke's middle): a finger's shadow touching the digit, which the paper's closing leaves as
+    ink, is parted from it (its inside fades far from any sharp edge, out to the paper)."""
     sharp = (steepness_of(gray) >= SHARP).astype(np.uint8)
-    return strokes & cv2.dilate(sharp, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * REACH + 1,) * 2))
+    kept = strokes & cv2.dilate(sharp, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * REACH + 1,) * 2))
+    count, labels = cv2.connectedComponents(strokes & (1 - kept))
+    rims = cv2.dilate(labels.astype(np.uint16), np.ones((3, 3), np.uint8))  # each piece with its rim
+    enclosed = (np.bincount(rims[strokes == 0], minlength=count) == 0) & (np.arange(count) > 0)
+    return kept | enclosed[labels].astype(np.uint8)
 
 
 def straight_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +109,7 @@ def across_lines(strokes: np.ndarray, lines: np.ndarray) -> np.ndarray:
     """The stroke mask with printed lines taken out, and filled in again where a stroke crossed one (the
     line's band between the stroke's pieces on either side), so that a digit written over rules stays whole."""
     kept = strokes & (1 - lines)
-    bridged = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    bridged = cv2.morphologyEx(kept, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (BRIDGE, BRIDGE)))
     return kept | (bridged & lines)
 
 

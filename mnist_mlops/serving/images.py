@@ -34,8 +34,8 @@ EDGE = 0.2  # share of full contrast: a digit's box holds its pixels above it, s
 THINNEST = 1.0  # pixels in 28x28: strokes thinner than any MNIST digit's (1.4 is its 1st percentile)...
 TYPICAL = 2.3  # ...are widened to MNIST's median
 THICKEST = 4.8  # pixels in 28x28: MNIST's 99th percentile; a marker's thicker strokes are thinned to it
-LIGHTEST = 0.25  # of full contrast: a photo's strokes are evened to their darkest, ink lighter than this as if
-# it were this dark (a faint speck beside a stroke stays faint)
+LIGHTEST = 0.25  # of full contrast: a pixel with no ink this dark within a stroke's width is divided by this
+# instead (faint ink away from any stroke is raised at most 4 times, not to full)
 RESAMPLING = cv2.INTER_AREA  # averaging: no aliasing when a large digit is shrunk to 20x20
 SMALLEST = 0.1  # of the image's shorter side: a shorter mark is a speck, whatever else there is
 MIN_HEIGHT = 0.4  # of the tallest: a shorter group is a speck, a dot or a fragment, not a digit
@@ -154,8 +154,8 @@ def stroke_width(group: np.ndarray) -> float:
 
 def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
     """One group's ink (its strokes and their soft edges) cropped to it, scaled into a 20x20 box and
-    centred by mass in 28x28, in 256 levels, as MNIST's digits were. A photo's strokes are evened
-    to their darkest (a fading tail, a faint part of a scan); strokes that would come out
+    centred by mass in 28x28, in 256 levels, as MNIST's digits were. A photo's stroke cores are
+    brought to full ink (a fading tail, a faint part of a scan); strokes that would come out
     thinner than any of MNIST's (a fine pen, a large digit) are first widened to its usual width, and
     strokes thicker than nearly all of MNIST's (a marker) thinned to that width."""
     near = cv2.dilate(group.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
@@ -163,12 +163,13 @@ def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
     rows, columns = np.flatnonzero(group.any(axis=1)), np.flatnonzero(group.any(axis=0))
     scale = 20 / max(rows[-1] + 1 - rows[0], columns[-1] + 1 - columns[0])
     width = stroke_width(group)
-    if min(ink.shape) >= LINE_SIDE:  # an MNIST-sized image is in MNIST's form
+    photo = min(ink.shape) >= LINE_SIDE  # an MNIST-sized image is already in MNIST's form
+    if photo:
         digit = even_pressure(digit, width)
-    if min(ink.shape) >= LINE_SIDE and width * scale < THINNEST:  # an MNIST-sized image is in MNIST's form
+    if photo and width * scale < THINNEST:
         wider = round(TYPICAL / scale - width) | 1
         digit = cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (wider, wider)))
-    elif min(ink.shape) >= LINE_SIDE and width * scale > THICKEST:
+    elif photo and width * scale > THICKEST:
         thinner = round(width - THICKEST / scale) | 1
         digit = cv2.erode(digit, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (thinner, thinner)))
     rows, columns = np.flatnonzero((digit > EDGE).any(axis=1)), np.flatnonzero((digit > EDGE).any(axis=0))
@@ -180,8 +181,8 @@ def mnist_digit(ink: np.ndarray, group: np.ndarray) -> np.ndarray:
 
 
 def even_pressure(digit: np.ndarray, width: float) -> np.ndarray:
-    """Ink as dark along every stroke as at its darkest, as MNIST's strokes are: each pixel over the
-    darkest ink within a stroke's width of it, so that a pen's fading tail or a scan's faint part stays."""
+    """Each stroke's core brought to full ink, as MNIST's strokes are: each pixel divided by the darkest
+    ink within a stroke's width of it (a pen's fading tail is as dark as the rest)."""
     reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (round(2 * width) | 1,) * 2)
     return np.clip(digit / np.maximum(cv2.dilate(digit, reach), LIGHTEST), 0, 1)
 
