@@ -11,7 +11,7 @@ them means the path fits the renderers it was tuned on.
 
 Run `make run` first, then `python -m bench.photos [STORE] [REVISION] [latency]` (STORE: the SQLite
 file, default ./mlflow.db; REVISION: a git revision whose image path is "before", default the code
-logged with the champion; about an hour on 2 cores, nothing else running). With `latency`, only
+logged with the champion; about 30 minutes on 2 cores, nothing else running). With `latency`, only
 the single-image requests are timed (3 minutes), into results/photos_latency.
 """
 
