@@ -72,11 +72,10 @@ def on_border(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return (left <= near) | (top <= near) | (left + width >= shape[1] - near) | (top + height >= shape[0] - near)
 
 
-def soft_edged(labels: np.ndarray, stats: np.ndarray, parts: np.ndarray, gray: np.ndarray) -> np.ndarray:
+def soft_edged(labels: np.ndarray, stats: np.ndarray, parts: np.ndarray, steepness: np.ndarray) -> np.ndarray:
     """Which of the parts asked about have outlines that fall softly (a shadow's corner or a finger's,
-    which the paper's closing leaves as ink), not at an ink's sharp edge: the brightness falls around
-    most of each by less than SHARP of the paper's per pixel."""
-    steepness = steepness_of(gray)
+    which the paper's closing leaves as ink), not at an ink's sharp edge: the brightness (its steepness_of)
+    falls around most of each by less than SHARP of the paper's per pixel."""
     soft = np.zeros(len(stats), bool)
     for part in np.flatnonzero(parts):
         left, top, width, height = stats[part, :4]
@@ -85,11 +84,12 @@ def soft_edged(labels: np.ndarray, stats: np.ndarray, parts: np.ndarray, gray: n
     return soft
 
 
-def near_sharp_edges(strokes: np.ndarray, gray: np.ndarray) -> np.ndarray:
-    """The stroke mask where it lies within REACH of an ink's sharp edge, or is enclosed by what does (a
-    bold stroke's middle): a finger's shadow touching the digit, which the paper's closing leaves as
-    ink, is parted from it (its inside fades far from any sharp edge, out to the paper)."""
-    sharp = (steepness_of(gray) >= SHARP).astype(np.uint8)
+def near_sharp_edges(strokes: np.ndarray, steepness: np.ndarray) -> np.ndarray:
+    """The stroke mask where it lies within REACH of an ink's sharp edge (by the image's steepness_of), or
+    is enclosed by what does (a bold stroke's middle): a finger's shadow touching the digit, which the
+    paper's closing leaves as ink, is parted from it (its inside fades far from any sharp edge, out to
+    the paper)."""
+    sharp = (steepness >= SHARP).astype(np.uint8)
     kept = strokes & cv2.dilate(sharp, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * REACH + 1,) * 2))
     count, labels = cv2.connectedComponents(strokes & (1 - kept))
     rims = cv2.dilate(labels.astype(np.uint16), np.ones((3, 3), np.uint8))  # each piece with its rim
@@ -136,17 +136,17 @@ def box_sides(
 
 
 def digit_parts(
-    strokes: np.ndarray, lines: tuple[np.ndarray, np.ndarray], gray: np.ndarray | None = None
+    strokes: np.ndarray, lines: tuple[np.ndarray, np.ndarray], steepness: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The parts of a stroke mask that make its digit, or its number: the tallest part that may be a
     digit, the parts lying mostly within its box or nearly touching it (a broken stroke, a 5's bar), and
     the parts of about its height in line with it (the number's other digits); as a mask, and their box
     (left, top, right, bottom). Everything else (printed text, boxes, rules, what lies over the edge,
-    and, given the image the strokes were found on, shadows' soft-edged parts) is left out."""
+    and, given the steepness of the image the strokes were found on, shadows' soft-edged parts) is left out."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(strokes, connectivity=8)
     placed = ~on_border(stats, strokes.shape) & (np.arange(count) > 0)
-    if gray is not None:
-        placed &= ~soft_edged(labels, stats, placed, gray)
+    if steepness is not None:
+        placed &= ~soft_edged(labels, stats, placed, steepness)
     placed &= ~box_sides(labels, stats, placed, *lines)
     likely = np.flatnonzero(digit_like(stats, SPECK * min(strokes.shape)) & placed)
     if not likely.size:
@@ -183,10 +183,11 @@ def marks_box(page: np.ndarray) -> tuple[int, int, int, int]:
     it are taken out first (on a crop, printed lines are told from strokes by lines.py), and so is what
     lies far from any sharp edge (a shadow's inside)."""
     gray, _, strokes, shrink = strokes_of(page, lines=False, side=FIND_SIDE, paper=True, page=True)
-    strokes = near_sharp_edges(strokes, gray)
+    steepness = steepness_of(gray)
+    strokes = near_sharp_edges(strokes, steepness)
     lines = straight_runs(strokes)
     strokes = across_lines(strokes, cv2.dilate(lines[0] | lines[1], np.ones((3, 3), np.uint8)))
-    _, (left, top, right, bottom) = digit_parts(strokes, lines, gray)
+    _, (left, top, right, bottom) = digit_parts(strokes, lines, steepness)
     margin = AROUND * max(right - left, bottom - top)
     box = np.array([left - margin, top - margin, right + margin, bottom + margin]) / shrink
     rows, columns = page.shape

@@ -6,6 +6,7 @@ import numpy as np
 
 from mnist_mlops.serving.frames import across_lines, near_sharp_edges
 from mnist_mlops.serving.images import strokes_of
+from mnist_mlops.serving.ink import steepness_of
 
 
 def test_a_stroke_crossing_a_printed_rule_stays_whole_and_the_rule_goes():
@@ -25,7 +26,7 @@ def test_a_soft_shadow_touching_a_stroke_is_parted_from_it():
     gray *= 1 - 0.5 * shadow  # a finger's shadow reaching the stroke
     cv2.line(gray, (100, 40), (100, 160), 0.1, 4)  # the stroke, sharp-edged
     strokes = ((gray < 0.6) | (shadow > 0.5)).astype(np.uint8)
-    kept = near_sharp_edges(strokes, gray)
+    kept = near_sharp_edges(strokes, steepness_of(gray))
     assert kept[40:160, 98:103].mean() > 0.95  # the stroke stays
     assert kept[90:110, 130:150].sum() == 0  # the shadow's inside goes
 
@@ -36,7 +37,7 @@ def test_a_bold_strokes_middle_far_from_its_edges_stays():
     gray = np.full((200, 200), 0.9, np.float32)
     cv2.line(gray, (100, 40), (100, 160), 0.1, 16)
     strokes = (gray < 0.6).astype(np.uint8)
-    assert np.array_equal(near_sharp_edges(strokes, gray), strokes)
+    assert np.array_equal(near_sharp_edges(strokes, steepness_of(gray)), strokes)
 
 
 def test_a_thin_faint_pencil_line_survives_the_page_shrinking():
