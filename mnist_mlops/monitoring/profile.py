@@ -16,17 +16,13 @@ from scipy.stats import chi2_contingency
 
 from mnist_mlops.evaluate.plots import new_figure
 from mnist_mlops.monitoring.images import FEATURES, seen_features
-from mnist_mlops.serving.inference_log import read_log
+from mnist_mlops.serving.inference_log import ANSWER_DECIMALS, read_log
 
 COLUMNS = ["request_id", "model_version", "input_kind", "digit", "number", "probabilities", "refused", "latency_ms",
            "seen"]  # fmt: skip
 SLICE = timedelta(hours=1)  # a window is read this much at a time: only a slice's images are in memory at once
 MEASURED = 2000  # records of a slice whose images are measured (evenly spread): plenty for a two-sample test
 KINDS = ("pixels", "image")
-# The served answers' probabilities carry 6 decimals (serving/model.py) and a version's baseline is recorded
-# from them, while the log keeps them whole: compared unrounded, every answer rounded up to 1 in the baseline
-# (15% of a good network's) would be a drift of the confidence.
-CONFIDENCE_DECIMALS = 6
 ALL = "all"  # the profile row of every version together
 
 
@@ -52,7 +48,9 @@ def records(table: pa.Table) -> pd.DataFrame:
     measured = np.full((len(seen), len(FEATURES)), np.nan)
     measured[chosen] = per_record(values, seen[chosen], np.add) / seen[chosen, None]
     frame = table.drop_columns(["probabilities", "seen"]).to_pandas()
-    frame["confidence"] = np.round(per_record(tops[:, None], counts, np.minimum)[:, 0], CONFIDENCE_DECIMALS)
+    # As served: a version's baseline is recorded from served answers, and compared with the log's whole
+    # probabilities every baseline answer rounded up to 1 (15% of a good network's) would be a drift.
+    frame["confidence"] = np.round(per_record(tops[:, None], counts, np.minimum)[:, 0], ANSWER_DECIMALS)
     frame[list(FEATURES)] = measured
     frame["model_version"] = frame["model_version"].fillna("unregistered")
     return frame

@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from mnist_mlops.errors import MnistMlopsError
 
 VARIABLE = "MNIST_MLOPS_INFERENCE_LOG"
+ANSWER_DECIMALS = 6  # an answer's probabilities as served; the log keeps them whole
 FLUSH_SECONDS = 5.0  # the most a crash loses; also how often an idle-free process writes a file
 MAX_PENDING_ROWS = 20_000  # beyond this a request writes the pending records itself (about 16 MB of images)
 # A process's files of a day are merged into one when it has written this many (10 minutes at 5 s): a

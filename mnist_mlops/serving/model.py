@@ -25,7 +25,7 @@ from mlflow.types.schema import Array, Object, Property
 
 from mnist_mlops.errors import MnistMlopsError
 from mnist_mlops.native_logs import import_tensorflow
-from mnist_mlops.serving.inference_log import Answered, inference_log
+from mnist_mlops.serving.inference_log import ANSWER_DECIMALS, Answered, inference_log
 from mnist_mlops.serving.inputs import IMAGE_COLUMN, IMAGE_PLACE, MAX_ROWS, InputError, Rows, encode_image, to_rows
 from mnist_mlops.serving.litert import lite_forward, to_litert
 from mnist_mlops.tracking.models import SKLEARN_REQUIREMENTS, pinned
@@ -103,7 +103,7 @@ class DigitClassifier(PythonModel):
         elif self.output == "digit":
             answers = pd.Series(proba.argmax(axis=1), name="digit")
         else:  # plain lists of Python numbers: the server's JSON encoder then never calls back per number
-            answers = {"digit": proba.argmax(axis=1).tolist(), "probabilities": proba.round(6).tolist()}
+            answers = {"digit": proba.argmax(axis=1).tolist(), "probabilities": proba.round(ANSWER_DECIMALS).tolist()}
         if self.log:
             self.record(request_id, started, rows, proba)
             if isinstance(answers, (dict, pd.DataFrame)):
@@ -162,7 +162,11 @@ def image_answers(rows: Rows, proba: np.ndarray, show: bool) -> pd.DataFrame:
     for place, found in enumerate(rows.digits or []):
         digits = []
         for digit, row in zip(found, proba[start : start + len(found)], strict=True):
-            said = {"digit": int(row.argmax()), "probabilities": row.round(6).tolist(), "box": list(digit.box)}
+            said = {
+                "digit": int(row.argmax()),
+                "probabilities": row.round(ANSWER_DECIMALS).tolist(),
+                "box": list(digit.box),
+            }
             digits.append(said | ({"seen": encode_image(digit.pixels)} if show else {}))
         start += len(found)
         one = len(digits) == 1
