@@ -3,12 +3,13 @@
 A frame shows a sheet lying on a table, a desk or cloth, or held in a hand. On a small copy of the
 frame, a median as wide as a stroke takes out ink and printed lines; the candidate regions are those
 Canny's edges enclose, the bright parts at Otsu's thresholds and the parts as even as paper (a
-patterned cloth or grained wood is not), and the sheet is the one brighter
-than what surrounds it whose outline lies most on steep edges and is most nearly convex. Its outline
-is approximated by a quadrilateral (OpenCV's convex hull and polygon approximation, the sides fitted
-again and the corners moved to where the frame's own edges cross) and warped to a flat page; where
-the frame cuts the sheet and a quadrilateral does not fit, its outline stays as found. A picture that
-is all paper (a crop, the drawing canvas) has no sheet to find.
+patterned cloth or grained wood is not), and the sheet is the one brighter than what surrounds it
+whose outline lies most on steep edges and is most nearly convex. A sheet on a desk, marble or a
+bedsheet nearly as light as it has edges too faint for that: where no region passes, they are looked
+for again relative to the frame's own texture (in floating point, its quantisation is a step of its
+own), and each long straight piece of them is drawn across the copy, so that a side showing only in
+parts still closes the sheet. Its outline is flattened to a page by outline.py. A picture that is
+all paper (a crop, the drawing canvas) has no sheet to find.
 """
 
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import cv2
 import numpy as np
 
 from mnist_mlops.serving.images import InputError
+from mnist_mlops.serving.outline import erased_outside, flattened, quadrilateral, refined
 
 COPY_SIDE = 400  # pixels of the longer side of the copy the sheet is looked for in
 SMOOTHING = 1 / 25  # of that side: a median this wide takes a stroke and a printed line out of the paper
@@ -31,13 +33,18 @@ STEEP = 40  # Sobel's gradient on 8-bit brightness: a sheet's edge against what 
 CONVEX = 0.85  # a sheet's area over its convex hull's, at least (a hand over its edge takes a little)
 SUPPORT = 0.6  # share of a sheet's outline on steep edges, at least (a region leaking into a desk has less)
 ALL_PAPER = 0.97  # of the frame: a region covering more leaves no edge in view (a crop of paper)
+FAINT_CLOSING = 11  # pixels of the copy: a closing this wide takes ink and printed lines out of the paper
+FAINT_EDGES = (2.5, 5)  # Canny's thresholds, in medians of the frame's gradient: a light desk's edge passes
+FAINT_STEEP = 2  # medians of the frame's gradient: a faint sheet's outline lies on edges this steep
+FAINT_BRIGHTER = 2  # levels of 255: a sheet on a light desk is at least this much brighter than around it
+SIDE = 0.2  # of the copy's shorter side: a straight piece of edge this long is a side, drawn across the copy
+SIDE_GAP = 15  # pixels of the copy: a side's edge broken by gaps up to this long is one piece
+SIDE_VOTES = 20  # edge pixels on a line, at least, for Hough's transform to take it
+FAINT_SIDE = 30  # levels of 255: a faint side steps by less across it (a stroke's edge, ink beside paper, more)
+STEP_REACH = 6  # pixels of the copy: how far each side of a straight piece its step is measured
+SEARCH = 6  # pixels of the copy: how far from a side found there its edge is looked for in the frame
 FRAME_BAND = 6  # pixels of the copy: an outline this near the frame's border runs along it (the median and
 # the edges' dilation reach this far in), not on the sheet's edge
-QUAD_FIT = 0.9  # of its quadrilateral's area a sheet's outline covers (a thumb over the edge takes less)
-MARGIN = 0.02  # of the page's shorter side: ink is looked for this far inside the sheet's edge
-PAGE_SIDE = 800  # pixels of the flattened page's shorter side at most: a digit 8% of it is 64 tall
-SEARCH = 6  # pixels of the copy: how far from a side found there its edge is looked for in the frame
-ALONG = np.linspace(0.1, 0.9, 48)  # where along each side its edge is sampled (a hand holds a corner)
 
 
 @dataclass(frozen=True)
@@ -143,17 +150,24 @@ def solidity(region: np.ndarray) -> float:
 
 
 def sheet_region(small: np.ndarray, smooth: np.ndarray) -> np.ndarray | None:
-    """The sheet: of the candidate regions brighter than the ring around them and not the whole frame,
-    the one whose outline lies most on steep edges and that is most nearly convex; None if none is."""
+    """The sheet among the candidate regions (best_region), its outline on edges steeper than STEEP."""
     gradient = np.hypot(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
     steep = cv2.dilate(gradient, np.ones((5, 5), np.uint8)) >= STEEP
-    ring = np.ones((round(max(smooth.shape) * RING) * 2 + 1,) * 2, np.uint8)
+    return best_region(candidates(small, smooth), smooth, steep, BRIGHTER)
+
+
+def best_region(
+    regions: list[np.ndarray], brightness: np.ndarray, steep: np.ndarray, brighter: float
+) -> np.ndarray | None:
+    """Of regions that may be the sheet, those brighter than the ring around them and not the whole
+    frame, the one whose outline lies most on steep edges and that is most nearly convex; None if none is."""
+    ring = np.ones((round(max(brightness.shape) * RING) * 2 + 1,) * 2, np.uint8)
     best, best_score = None, 0.0
-    for region in candidates(small, smooth):
+    for region in regions:
         around = (cv2.dilate(region, ring) > 0) & (region == 0)
         if region.mean() > ALL_PAPER or not around.any():  # the whole frame: nothing around it to stand out from
             continue
-        if np.median(smooth[region > 0]) < np.median(smooth[around]) + BRIGHTER:
+        if np.median(brightness[region > 0]) < np.median(brightness[around]) + brighter:
             continue
         support, convex = edge_support(region, steep), solidity(region)
         if support >= SUPPORT and convex >= CONVEX and support * convex > best_score:
@@ -161,106 +175,49 @@ def sheet_region(small: np.ndarray, smooth: np.ndarray) -> np.ndarray | None:
     return best
 
 
-def crossings(lines: list[np.ndarray]) -> np.ndarray:
-    """Where each line (vx, vy, x, y) crosses the one before it: corner i joins sides i-1 and i."""
-    points = []
-    for before, after in zip(lines[-1:] + lines[:-1], lines, strict=True):
-        (vx1, vy1, x1, y1), (vx2, vy2, x2, y2) = before, after
-        along = np.linalg.solve(
-            np.array([[vx1, -vx2], [vy1, -vy2]], np.float64), np.array([x2 - x1, y2 - y1], np.float64)
-        )[0]
-        points.append([x1 + along * vx1, y1 + along * vy1])
-    return np.array(points, np.float32)
+def step_across(brightness: np.ndarray, middle: np.ndarray, along: np.ndarray) -> float:
+    """How much the brightness steps across a line at a point on it, STEP_REACH pixels either side."""
+    normal, last = np.array([-along[1], along[0]]) * STEP_REACH, np.array(brightness.shape[::-1]) - 1
+    (x1, y1), (x2, y2) = (np.clip(np.round(middle + sign * normal).astype(int), 0, last) for sign in (-1, 1))
+    return abs(float(brightness[y1, x1]) - float(brightness[y2, x2]))
 
 
-def side_lines(outline: np.ndarray, corners: np.ndarray) -> list[np.ndarray]:
-    """Lines fitted to the outline's points along each side of a rough quadrilateral, its corners left out
-    (a median rounds them, and a hand may hold one)."""
-    lines = []
-    for start, end in zip(corners, np.roll(corners, -1, axis=0), strict=True):
-        length = np.linalg.norm(end - start)
-        along = (outline - start) @ (end - start) / length**2
-        across = np.abs(np.cross(end - start, outline - start)) / length
-        near = outline[(along > 0.15) & (along < 0.85) & (across < 0.05 * length)]
-        points = near if len(near) >= 2 else np.array([start, end], np.float32)
-        lines.append(cv2.fitLine(points.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel())
-    return lines
+def sides_across(edges: np.ndarray, brightness: np.ndarray) -> np.ndarray:
+    """Edges with each long straight piece of them (Hough's transform) that steps by less than
+    FAINT_SIDE drawn across the whole copy."""
+    found = cv2.HoughLinesP(edges, 1, np.pi / 360, SIDE_VOTES, minLineLength=SIDE * min(edges.shape),
+                            maxLineGap=SIDE_GAP)  # fmt: skip
+    drawn, far = edges.copy(), 2 * max(edges.shape)
+    for x1, y1, x2, y2 in np.reshape([] if found is None else found, (-1, 4)):
+        along = np.array([x2 - x1, y2 - y1], np.float64) / np.hypot(x2 - x1, y2 - y1)
+        if step_across(brightness, np.array([x1 + x2, y1 + y2]) / 2, along) > FAINT_SIDE:
+            continue
+        start, end = np.array([x1, y1]) - far * along, np.array([x2, y2]) + far * along
+        cv2.line(drawn, tuple(int(value) for value in start), tuple(int(value) for value in end), 255, 1)
+    return drawn
 
 
-def quadrilateral(region: np.ndarray) -> np.ndarray | None:
-    """A region's outline as four corners (top-left first, clockwise), if four fit it: a rough four from
-    its convex hull, then each side fitted to the outline and the corners where the sides cross."""
-    outlines, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    outline = max(outlines, key=cv2.contourArea)
-    hull = cv2.convexHull(outline)
-    perimeter = cv2.arcLength(hull, True)
-    for share in (0.02, 0.04, 0.06, 0.08):
-        corners = cv2.approxPolyDP(hull, share * perimeter, True)
-        if len(corners) == 4:
-            break
-    else:
-        return None
-    corners = corners.reshape(4, 2).astype(np.float32)
-    if region.sum() < QUAD_FIT * cv2.contourArea(corners):
-        return None
-    centre = corners.mean(axis=0)
-    corners = corners[np.argsort(np.arctan2(corners[:, 1] - centre[1], corners[:, 0] - centre[0]))]
-    corners = np.roll(corners, -int(np.argmin(corners.sum(axis=1))), axis=0)  # clockwise from the top-left
-    fitted = crossings(side_lines(outline.reshape(-1, 2).astype(np.float32), corners))
-    return fitted if np.abs(fitted - corners).max() <= 0.1 * max(region.shape) else corners
-
-
-def edge_line(gray: np.ndarray, start: np.ndarray, end: np.ndarray, reach: int) -> np.ndarray:
-    """The line (vx, vy, x, y) of the sheet's edge near the side from start to end: where the brightness
-    steps most across it, sampled along it and fitted robustly."""
-    direction = (end - start) / np.linalg.norm(end - start)
-    normal = np.array([-direction[1], direction[0]], np.float32)
-    offsets = np.arange(-reach, reach + 1, dtype=np.float32)
-    points = start + ALONG[:, None] * (end - start)
-    samples = (points[:, None, :] + offsets[None, :, None] * normal).astype(np.float32)
-    values = cv2.remap(gray, samples[..., 0], samples[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    steps = np.abs(np.diff(values, axis=1))
-    found = points + (offsets[steps.argmax(axis=1)] + 0.5)[:, None] * normal
-    return cv2.fitLine(found.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-
-
-def refined(gray: np.ndarray, corners: np.ndarray, reach: int) -> np.ndarray:
-    """Corners found on the small copy moved to where the frame's own edges cross (sub-pixel)."""
-    moved = crossings([edge_line(gray, corners[i], corners[(i + 1) % 4], reach) for i in range(4)])
-    return moved if np.abs(moved - corners).max() <= 2 * reach else corners  # a side not found stays
-
-
-def flattened(gray: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The sheet within its corners warped to a flat page (at most PAGE_SIDE on its shorter side), with
-    the page-to-frame homography; where the frame cuts the sheet, and along its edge, is paper. (What lies
-    over the edge, a thumb or a shadow, stays: it touches the page's border, which no ink on it does.)"""
-    sides = [float(np.linalg.norm(corners[i] - corners[(i + 1) % 4])) for i in range(4)]
-    width, height = max(sides[0], sides[2]), max(sides[1], sides[3])
-    fit = min(1.0, PAGE_SIDE / min(width, height))
-    width, height = round(width * fit), round(height * fit)
-    page_corners = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32)
-    to_page = cv2.getPerspectiveTransform(corners, page_corners)
-    page = cv2.warpPerspective(gray, to_page, (width, height), flags=cv2.INTER_LINEAR, borderValue=1.0)
-    framed = cv2.warpPerspective(np.ones(gray.shape, np.uint8), to_page, (width, height), flags=cv2.INTER_NEAREST)
-    return erased_outside(page, framed), np.linalg.inv(to_page)
-
-
-def erased_outside(gray: np.ndarray, inside: np.ndarray) -> np.ndarray:
-    """The image with everything outside the sheet, and a margin inside its edge, replaced by the paper
-    next to it carried outwards (a normalised blur), so that no step is left where the sheet ends."""
-    margin = round(MARGIN * min(gray.shape)) * 2 + 1
-    inside = cv2.erode(inside.astype(np.uint8), np.ones((margin, margin), np.uint8)).astype(np.float32)
-    if not inside.any():
-        return gray
-    small = [cv2.resize(image, None, fx=1 / 8, fy=1 / 8, interpolation=cv2.INTER_AREA) for image in (gray, inside)]
-    kept = cv2.erode(small[1], np.ones((3, 3), np.uint8)) > 0.99  # eighths wholly inside the sheet, away from
-    kept = kept if kept.any() else small[1] > 0.5  # its edge (on a sheet too small for that, the inside)
-    paper = cv2.morphologyEx(small[0], cv2.MORPH_CLOSE, np.ones((margin // 8 | 1,) * 2, np.uint8))  # no ink
-    spread = [
-        cv2.GaussianBlur(image, (0, 0), max(gray.shape) / 512) for image in (paper * kept, kept.astype(np.float32))
-    ]
-    paper = cv2.resize(spread[0] / np.maximum(spread[1], 1e-6), gray.shape[::-1], interpolation=cv2.INTER_LINEAR)
-    return np.where(inside > 0, gray, np.clip(paper, 0, 1)).astype(np.float32)
+def faint_region(gray: np.ndarray) -> np.ndarray | None:
+    """The sheet on a surface nearly as light as it: edges relative to the frame's median gradient (its
+    texture and noise), on a floating-point copy closed of ink, with their long straight pieces drawn
+    across (sides_across); None if no region passes."""
+    shrink = COPY_SIDE / max(gray.shape)
+    copy = cv2.resize(gray.astype(np.float32), None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    closing = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (FAINT_CLOSING, FAINT_CLOSING))
+    closed = cv2.morphologyEx(copy, cv2.MORPH_CLOSE, closing)
+    copy = cv2.GaussianBlur(closed, (0, 0), 1.5) * 255
+    across, down = cv2.Sobel(copy, cv2.CV_32F, 1, 0), cv2.Sobel(copy, cv2.CV_32F, 0, 1)
+    gradient = np.hypot(across, down)
+    unit = 64 / max(float(np.median(gradient)), 0.25)  # Canny takes integer gradients: the median is 64
+    edges = cv2.Canny(np.round(across * unit).astype(np.int16), np.round(down * unit).astype(np.int16),
+                      FAINT_EDGES[0] * 64, FAINT_EDGES[1] * 64, L2gradient=True)  # fmt: skip
+    edges = cv2.dilate(sides_across(edges, copy), np.ones((3, 3), np.uint8))
+    count, labels = cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
+    areas = np.bincount(labels.ravel(), minlength=count)
+    regions = [filled(labels == label) for label in np.argsort(areas)[::-1][:4] if label > 0]
+    regions = [region for region in regions if region.mean() >= LEAST]
+    steep = cv2.dilate(gradient, np.ones((5, 5), np.uint8)) >= FAINT_STEEP * 64 / unit
+    return best_region(regions, copy, steep, FAINT_BRIGHTER)
 
 
 def find_sheet(gray: np.ndarray) -> Sheet | None:
@@ -269,6 +226,8 @@ def find_sheet(gray: np.ndarray) -> Sheet | None:
     small = small_copy(gray)
     smooth = smoothed(small)
     region = sheet_region(small, smooth)
+    if region is None:
+        region = faint_region(gray)
     if region is None:
         if all_paper(smooth):
             return None

@@ -50,6 +50,17 @@ def test_a_sheet_on_a_table_is_found_within_a_few_pixels_of_its_corners(angle, t
     assert np.abs(found.corners - corners).max() <= 4, found.corners - corners
 
 
+def test_a_sheet_on_a_desk_nearly_as_light_under_a_lamp_is_found(small_mnist):
+    """A white sheet on a desk a few levels darker, lit from one side: the lamp's light falls off across
+    the frame by more than the sheet stands out from the desk, so only its faint, straight edges tell it."""
+    corners = sheet_corners(6, 0.05)
+    picture = frame(corners, small_mnist.test.images[0, ..., 0], table=0.86)
+    rows, columns = np.indices(picture.shape) / max(picture.shape)
+    found = find_sheet((picture * (1 - 0.3 * np.hypot(rows - 0.2, columns - 0.1) ** 2)).astype(np.float32))
+    assert found is not None
+    assert np.abs(found.corners - corners).max() <= 6, found.corners - corners
+
+
 def test_the_digit_on_the_sheet_is_read_and_placed_in_the_frame(small_mnist):
     """A 7 on a tilted sheet: one digit, in MNIST form, its box where it was drawn (mapped back through the warp)."""
     corners = sheet_corners(10, 0.1)
