@@ -36,6 +36,7 @@ GREW = 1.4  # ...if the digit's box grows no more than this with it (a printed w
 NUMBER_PART = 0.5  # of the tallest mark's height: a mark in line with it and this tall is another digit
 REACH = 4  # pixels of the page where the digit is looked for: a stroke's pixels lie this near an ink's sharp edge
 # (half a marker's width on a digit up to 30% of the page); a shadow's inside lies farther from any
+FAINT_STROKE = 0.1  # share of the page's full contrast: a faint pencil's strokes where a dark pen set it
 BRIDGE = 7  # pixels there: wider than a printed rule's band once taken out (the rule and a pixel each side)
 
 
@@ -177,17 +178,27 @@ def digit_parts(
     return np.isin(labels, list(chosen)), box
 
 
+def page_digit(strokes: np.ndarray, steepness: np.ndarray) -> np.ndarray:
+    """The box (left, top, right, bottom) of the digit among a page's strokes: printed rules taken out
+    and strokes crossing them filled in, and what lies far from any sharp edge parted from them."""
+    strokes = near_sharp_edges(strokes, steepness)
+    lines = straight_runs(strokes)
+    strokes = across_lines(strokes, cv2.dilate(lines[0] | lines[1], np.ones((3, 3), np.uint8)))
+    return digit_parts(strokes, lines, steepness)[1]
+
+
 def marks_box(page: np.ndarray) -> tuple[int, int, int, int]:
     """The box (left, top, right, bottom) in the page's pixels around its digit or number, with paper
     around. On the flattened page printed lines run along its sides: long straight runs across or down
     it are taken out first (on a crop, printed lines are told from strokes by lines.py), and so is what
-    lies far from any sharp edge (a shadow's inside)."""
-    gray, _, strokes, shrink = strokes_of(page, lines=False, side=FIND_SIDE, paper=True, page=True)
+    lies far from any sharp edge (a shadow's inside). Where no digit is found, it is looked for again
+    among fainter strokes (FAINT_STROKE)."""
+    gray, ink, strokes, shrink = strokes_of(page, lines=False, side=FIND_SIDE, paper=True, page=True)
     steepness = steepness_of(gray)
-    strokes = near_sharp_edges(strokes, steepness)
-    lines = straight_runs(strokes)
-    strokes = across_lines(strokes, cv2.dilate(lines[0] | lines[1], np.ones((3, 3), np.uint8)))
-    _, (left, top, right, bottom) = digit_parts(strokes, lines, steepness)
+    try:
+        left, top, right, bottom = page_digit(strokes, steepness)
+    except InputError:  # a dark pen or the sheet's edge set the contrast: a faint pencil is under STROKE
+        left, top, right, bottom = page_digit((ink > FAINT_STROKE).astype(np.uint8), steepness)
     margin = AROUND * max(right - left, bottom - top)
     box = np.array([left - margin, top - margin, right + margin, bottom + margin]) / shrink
     rows, columns = page.shape

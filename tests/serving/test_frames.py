@@ -1,10 +1,11 @@
 """The page of a whole frame, where its digit is looked for: strokes crossing printed rules stay whole,
-a shadow touching the digit is parted from it, and a thin faint stroke survives the page's shrinking."""
+a shadow touching the digit is parted from it, a thin faint stroke survives the page's shrinking, and a
+faint pencil digit is found beside a dark pen."""
 
 import cv2
 import numpy as np
 
-from mnist_mlops.serving.frames import across_lines, near_sharp_edges
+from mnist_mlops.serving.frames import across_lines, marks_box, near_sharp_edges
 from mnist_mlops.serving.images import strokes_of
 from mnist_mlops.serving.ink import steepness_of
 
@@ -49,3 +50,15 @@ def test_a_thin_faint_pencil_line_survives_the_page_shrinking():
     _, _, strokes, shrink = strokes_of(page, lines=False, side=200, paper=True, page=True)
     along = [(round(y * shrink), round((300 + (y - 400) * 0.4) * shrink)) for y in range(420, 690, 20)]
     assert all(strokes[y - 1 : y + 2, x - 3 : x + 4].any() for y, x in along)
+
+
+def test_a_faint_pencil_digit_is_found_beside_a_dark_pen_lying_on_the_page(small_mnist):
+    """A pen on the sheet sets the page's contrast, so the pencil's strokes fall under the strokes'
+    threshold; the digit is looked for again among fainter strokes, and the pen (far wider than tall) is not it."""
+    rng = np.random.default_rng(0)
+    page = (0.85 + cv2.GaussianBlur(rng.normal(0, 0.02, (1100, 800)), (0, 0), 1)).astype(np.float32)
+    cv2.rectangle(page, (200, 100), (600, 130), 0.05, -1)  # the pen
+    ink = np.clip(cv2.resize(small_mnist.test.images[0, ..., 0], (180, 180), interpolation=cv2.INTER_CUBIC), 0, 1)
+    page[500:680, 300:480] -= 0.2 * ink  # a faint 7, a quarter as dark as the pen
+    left, top, right, bottom = marks_box(page)
+    assert left <= 338 and top <= 545 and right >= 440 and bottom >= 674 and top > 130  # around the 7's ink
