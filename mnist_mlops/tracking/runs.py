@@ -104,7 +104,7 @@ def ended_through_outages(**start_run) -> Iterator[mlflow.ActiveRun]:
                     tag_error(error)
                 raise
     except Exception as error:
-        own = access.outage(failed) if failed is not None else None  # the job's error was the outage
+        own = outage_of(failed) if failed is not None else None  # the job's error was the outage
         if run_id is None and (said := access.outage(error)):
             raise TrackingOutage(f"{said}; no run was started") from error
         if run_id is None or not (own or access.outage(error)):
@@ -135,6 +135,12 @@ def active_run() -> mlflow.ActiveRun:
 def active_run_id() -> str:
     """The id of the active run."""
     return active_run().info.run_id
+
+
+def outage_of(error: BaseException) -> str | None:
+    """The one-line message of an error that was the tracking server's outage: a nested run's
+    TrackingOutage says it already; None for any other error."""
+    return str(error) if isinstance(error, TrackingOutage) else access.outage(error)
 
 
 def error_text(error: BaseException) -> str:
