@@ -204,20 +204,19 @@ def faint_region(gray: np.ndarray) -> np.ndarray | None:
     shrink = COPY_SIDE / max(gray.shape)
     copy = cv2.resize(gray.astype(np.float32), None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
     closing = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (FAINT_CLOSING, FAINT_CLOSING))
-    closed = cv2.morphologyEx(copy, cv2.MORPH_CLOSE, closing)
-    copy = cv2.GaussianBlur(closed, (0, 0), 1.5) * 255
-    across, down = cv2.Sobel(copy, cv2.CV_32F, 1, 0), cv2.Sobel(copy, cv2.CV_32F, 0, 1)
+    brightness = cv2.GaussianBlur(cv2.morphologyEx(copy, cv2.MORPH_CLOSE, closing), (0, 0), 1.5) * 255
+    across, down = cv2.Sobel(brightness, cv2.CV_32F, 1, 0), cv2.Sobel(brightness, cv2.CV_32F, 0, 1)
     gradient = np.hypot(across, down)
     unit = 64 / max(float(np.median(gradient)), 0.25)  # Canny takes integer gradients: the median is 64
     edges = cv2.Canny(np.round(across * unit).astype(np.int16), np.round(down * unit).astype(np.int16),
                       FAINT_EDGES[0] * 64, FAINT_EDGES[1] * 64, L2gradient=True)  # fmt: skip
-    edges = cv2.dilate(sides_across(edges, copy), np.ones((3, 3), np.uint8))
+    edges = cv2.dilate(sides_across(edges, brightness), np.ones((3, 3), np.uint8))
     count, labels = cv2.connectedComponents((edges == 0).astype(np.uint8), connectivity=4)
     areas = np.bincount(labels.ravel(), minlength=count)
     regions = [filled(labels == label) for label in np.argsort(areas)[::-1][:4] if label > 0]
     regions = [region for region in regions if region.mean() >= LEAST]
     steep = cv2.dilate(gradient, np.ones((5, 5), np.uint8)) >= FAINT_STEEP * 64 / unit
-    return best_region(regions, copy, steep, FAINT_BRIGHTER)
+    return best_region(regions, brightness, steep, FAINT_BRIGHTER)
 
 
 def find_sheet(gray: np.ndarray) -> Sheet | None:
